@@ -1,0 +1,168 @@
+//! The command line: parse arguments, run a command, print diagnostics, choose the exit code
+//! (0 success, 1 failure, 2 bad usage).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::site::{BuildOptions, BuildReport, build};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "otasite",
+    version,
+    about = "Static sites for iOS over-the-air installs"
+)]
+pub struct Cli {
+    /// Print phase timings and other details (same as OTASITE_LOG=debug).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the site from site.yaml and the releases folder.
+    Build(BuildArgs),
+    /// Create a new site folder with a site.yaml and an empty releases folder.
+    Init {
+        /// Folder to create the site in.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct BuildArgs {
+    /// The site folder (holding site.yaml).
+    #[arg(default_value = ".")]
+    site_dir: PathBuf,
+    /// Where to write the site (default: output_dir from site.yaml, inside the site folder).
+    #[arg(short, long)]
+    output_dir: Option<PathBuf>,
+    /// The https:// address the site is published at (overrides base_url).
+    #[arg(short = 'u', long)]
+    base_url: Option<String>,
+    /// Include releases whose notes say `draft: true`.
+    #[arg(long)]
+    drafts: bool,
+    /// Ignore the build cache (reserved: the cache is not written yet).
+    #[arg(long)]
+    no_cache: bool,
+    /// Print one JSON document describing the build on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Build(args) => run_build(args),
+        Command::Init { dir } => init_site(&dir),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(verbose: bool) {
+    let default = if verbose { "debug" } else { "warn" };
+    let env = env_logger::Env::new()
+        .filter_or("OTASITE_LOG", default)
+        .write_style("OTASITE_LOG_STYLE");
+    let _ = env_logger::Builder::from_env(env)
+        .format_timestamp(None)
+        .format_target(false)
+        .try_init();
+}
+
+fn run_build(args: BuildArgs) -> Result<()> {
+    let start = Instant::now();
+    let opts = BuildOptions {
+        site_dir: args.site_dir,
+        output_dir: args.output_dir,
+        base_url: args.base_url,
+        drafts: args.drafts,
+    };
+    let report = build(&opts)?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    let elapsed = start.elapsed();
+    if args.json {
+        println!("{}", report_json(&report, elapsed.as_secs_f64()));
+    } else {
+        eprintln!(
+            "Built {} app{}, {} release{} into {} ({} files). Done in {} ms.",
+            report.apps,
+            if report.apps == 1 { "" } else { "s" },
+            report.releases,
+            if report.releases == 1 { "" } else { "s" },
+            report.output_dir.display(),
+            report.files,
+            elapsed.as_millis()
+        );
+    }
+    Ok(())
+}
+
+fn report_json(report: &BuildReport, seconds: f64) -> String {
+    serde_json::json!({
+        "output_dir": report.output_dir,
+        "apps": report.apps,
+        "releases": report.releases,
+        "files": report.files,
+        "warnings": report.warnings,
+        "seconds": seconds,
+    })
+    .to_string()
+}
+
+const INIT_SITE_YAML: &str = "\
+# otasite configuration: https://github.com/otasite/otasite#configuration
+title: My Test Builds
+# The https:// address the site will be published at.
+base_url: https://beta.example.com/
+# releases_dir: releases
+# output_dir: public
+# noindex: true
+";
+
+fn init_site(dir: &Path) -> Result<()> {
+    let config = dir.join("site.yaml");
+    if config.exists() {
+        bail!(
+            "{}: already exists; otasite init does not overwrite a site",
+            config.display()
+        );
+    }
+    std::fs::create_dir_all(dir.join("releases"))
+        .with_context(|| format!("cannot create {}", dir.join("releases").display()))?;
+    std::fs::write(&config, INIT_SITE_YAML)
+        .with_context(|| format!("cannot write {}", config.display()))?;
+    let gitignore = dir.join(".gitignore");
+    if !gitignore.exists() {
+        std::fs::write(&gitignore, "/public/\n/.otasite/\n")
+            .with_context(|| format!("cannot write {}", gitignore.display()))?;
+    }
+    eprintln!(
+        "Created {}. Set title and base_url, put .ipa files under {}, then run `otasite build {}`.",
+        config.display(),
+        dir.join("releases").display(),
+        dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! `site.yaml`: strict parsing, defaults and validation.
+//!
+//! `Config::parse` never touches the disk; `Config::load` reads the file and calls it. Unknown
+//! keys are errors (with the key and its line), because a silently ignored typo in a deploy
+//! config is found only by a tester whose install fails.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use serde::Deserialize;
+use url::Url;
+
+use crate::limits;
+
+/// The web hosts otasite writes configuration for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Host {
+    Nginx,
+    Apache,
+    Iis,
+    Netlify,
+    Cloudflare,
+    GithubPages,
+    Vercel,
+    Caddy,
+}
+
+impl Host {
+    pub const ALL: [Host; 8] = [
+        Host::Nginx,
+        Host::Apache,
+        Host::Iis,
+        Host::Netlify,
+        Host::Cloudflare,
+        Host::GithubPages,
+        Host::Vercel,
+        Host::Caddy,
+    ];
+}
+
+/// `site.yaml` exactly as written; every field optional so that defaults and "required"
+/// checks happen in one place, with messages of our own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    title: Option<String>,
+    description: Option<String>,
+    base_url: Option<String>,
+    releases_dir: Option<PathBuf>,
+    output_dir: Option<PathBuf>,
+    theme: Option<String>,
+    hosting: Option<Vec<Host>>,
+    noindex: Option<bool>,
+}
+
+/// A validated site configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub title: String,
+    pub description: Option<String>,
+    /// Absolute `https://` URL whose path ends with `/`.
+    pub base_url: Url,
+    pub releases_dir: PathBuf,
+    pub output_dir: PathBuf,
+    pub theme: String,
+    pub hosting: Vec<Host>,
+    pub noindex: bool,
+}
+
+impl Config {
+    /// Reads and parses `SITE_DIR/site.yaml`.
+    pub fn load(site_dir: &Path) -> Result<Config> {
+        let path = site_dir.join("site.yaml");
+        if !path.is_file() {
+            bail!(
+                "{}: no site.yaml here. Create one with at least `title:` and `base_url:` \
+                 (or run `otasite init {}`)",
+                path.display(),
+                site_dir.display()
+            );
+        }
+        let text = limits::read_text_limited(&path, limits::MAX_CONFIG_BYTES, "site.yaml")?;
+        Config::parse(&text, &path)
+    }
+
+    /// Parses the text of a `site.yaml`; `file` is used only in messages.
+    pub fn parse(text: &str, file: &Path) -> Result<Config> {
+        let raw: RawConfig = if text.trim().is_empty() {
+            RawConfig::default()
+        } else {
+            serde_yaml_ng::from_str(text).map_err(|e| yaml_error(file, 0, &e))?
+        };
+        let at = |key: &str| match key_line(text, key) {
+            Some(line) => format!("{}:{line}", file.display()),
+            None => file.display().to_string(),
+        };
+
+        let title = match raw.title.map(|t| t.trim().to_string()) {
+            Some(t) if !t.is_empty() => t,
+            _ => bail!(
+                "{}: `title` is required: add a line such as `title: Acme Beta`",
+                at("title")
+            ),
+        };
+        let base_url = match raw.base_url {
+            Some(u) => {
+                parse_base_url(&u).with_context(|| format!("{}: `base_url`", at("base_url")))?
+            }
+            None => bail!(
+                "{}: `base_url` is required: add the https:// address the site will be \
+                 published at, e.g. `base_url: https://beta.example.com/`",
+                file.display()
+            ),
+        };
+        let theme = raw.theme.unwrap_or_else(|| "default".into());
+        if !is_simple_name(&theme) {
+            bail!(
+                "{}: `theme` must be a folder name under themes/ (letters, digits, `-`, `_`), \
+                 got {theme:?}",
+                at("theme")
+            );
+        }
+        let mut hosting = raw.hosting.unwrap_or_else(|| Host::ALL.to_vec());
+        hosting.dedup();
+
+        Ok(Config {
+            title,
+            description: raw.description.filter(|d| !d.trim().is_empty()),
+            base_url,
+            releases_dir: raw.releases_dir.unwrap_or_else(|| "releases".into()),
+            output_dir: raw.output_dir.unwrap_or_else(|| "public".into()),
+            theme,
+            hosting,
+            noindex: raw.noindex.unwrap_or(true),
+        })
+    }
+}
+
+/// Validates a base URL and normalises it to end with `/`.
+///
+/// Only `https://` is accepted: iOS refuses to fetch a manifest or an IPA over plain HTTP
+/// (App Transport Security), so an http site would build fine and never install.
+pub fn parse_base_url(input: &str) -> Result<Url> {
+    let input = input.trim();
+    let mut url = Url::parse(input).map_err(|e| {
+        anyhow::anyhow!(
+            "{input:?} is not an absolute URL ({e}); write it in full, e.g. https://beta.example.com/"
+        )
+    })?;
+    if url.scheme() != "https" {
+        bail!(
+            "{input:?} must start with https://: iOS installs apps over the air only from \
+             HTTPS addresses (App Transport Security), so an {}:// site could never install",
+            url.scheme()
+        );
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        bail!("{input:?} has no host name");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("{input:?} must not have a query (`?`) or fragment (`#`)");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!("{input:?} must not contain a user name or password");
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn is_simple_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The 1-based line of a top-level `key:` in YAML text, for messages about its value.
+pub(crate) fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
+}
+
+/// Formats a YAML error as `file:line:column: message`, shifting lines by `line_offset`
+/// (front matter starts after its `---` line).
+pub(crate) fn yaml_error(
+    file: &Path,
+    line_offset: usize,
+    e: &serde_yaml_ng::Error,
+) -> anyhow::Error {
+    let message = strip_location(&e.to_string());
+    match e.location() {
+        Some(loc) => anyhow::anyhow!(
+            "{}:{}:{}: {message}",
+            file.display(),
+            loc.line() + line_offset,
+            loc.column()
+        ),
+        None => anyhow::anyhow!("{}: {message}", file.display()),
+    }
+}
+
+/// serde_yaml_ng appends " at line L column C" to messages; we print the location up front.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("site.yaml"))
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let c = parse("title: Acme\nbase_url: https://beta.example.com\n").unwrap();
+        assert_eq!(c.base_url.as_str(), "https://beta.example.com/");
+        assert_eq!(c.releases_dir, PathBuf::from("releases"));
+        assert_eq!(c.output_dir, PathBuf::from("public"));
+        assert_eq!(c.theme, "default");
+        assert!(c.noindex);
+        assert_eq!(c.hosting.len(), 8);
+    }
+
+    #[test]
+    fn sub_path_keeps_trailing_slash() {
+        let c = parse("title: A\nbase_url: https://org.github.io/beta\n").unwrap();
+        assert_eq!(c.base_url.as_str(), "https://org.github.io/beta/");
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let e = parse("title: A\nbase_url: https://x.example/\nnoindx: false\n").unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("site.yaml:3"), "{msg}");
+        assert!(msg.contains("noindx"), "{msg}");
+    }
+
+    #[test]
+    fn http_is_refused_with_reason() {
+        let e = parse("title: A\nbase_url: http://x.example/\n").unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("site.yaml:2"), "{msg}");
+        assert!(msg.contains("App Transport Security"), "{msg}");
+    }
+
+    #[test]
+    fn missing_title_and_base_url() {
+        assert!(format!("{:#}", parse("").unwrap_err()).contains("`title` is required"));
+        let e = parse("title: A\n").unwrap_err();
+        assert!(format!("{e:#}").contains("`base_url` is required"));
+    }
+
+    #[test]
+    fn unknown_host_is_an_error() {
+        let e =
+            parse("title: A\nbase_url: https://x.example/\nhosting: [nginx, ngnix]\n").unwrap_err();
+        assert!(format!("{e:#}").contains("ngnix"));
+    }
+
+    #[test]
+    fn hosting_names_parse() {
+        let c = parse("title: A\nbase_url: https://x.example/\nhosting: [github-pages, iis]\n")
+            .unwrap();
+        assert_eq!(c.hosting, vec![Host::GithubPages, Host::Iis]);
+    }
+
+    #[test]
+    fn base_url_rejects_query_and_credentials() {
+        assert!(parse_base_url("https://x.example/?a=1").is_err());
+        assert!(parse_base_url("https://u:p@x.example/").is_err());
+        assert!(parse_base_url("beta.example.com").is_err());
+    }
+}

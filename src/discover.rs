@@ -1,0 +1,153 @@
+//! Finding releases: every `*.ipa` under the releases folder, with its notes file.
+//!
+//! Hidden folders and `__MACOSX` are skipped. Notes are `<ipa stem>.md` beside the IPA, else
+//! `notes.md` in the same folder.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use walkdir::WalkDir;
+
+/// An IPA found on disk and the notes that go with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub ipa: PathBuf,
+    pub notes: Option<PathBuf>,
+}
+
+/// Lists the releases under `releases_dir`, sorted by path.
+pub fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
+    if !releases_dir.is_dir() {
+        bail!(
+            "{}: the releases folder does not exist: create it and put your .ipa files in it \
+             (or set `releases_dir` in site.yaml)",
+            releases_dir.display()
+        );
+    }
+    let mut found = Vec::new();
+    let walker = WalkDir::new(releases_dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_skipped(e.file_name()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let at = e.path().map_or_else(
+                    || releases_dir.display().to_string(),
+                    |p| p.display().to_string(),
+                );
+                if e.loop_ancestor().is_some() {
+                    bail!(
+                        "{at}: this symbolic link points back to a folder that contains it; remove the link"
+                    );
+                }
+                bail!("{at}: cannot read: {e}");
+            }
+        };
+        let path = entry.path();
+        if !has_ipa_extension(path) {
+            continue;
+        }
+        if entry.file_type().is_dir() {
+            bail!(
+                "{}: is a folder, but a .ipa must be a file (an exported zip archive); \
+                 rename the folder or export the build again",
+                path.display()
+            );
+        }
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        found.push(Found {
+            notes: notes_for(path),
+            ipa: path.to_path_buf(),
+        });
+    }
+    Ok(found)
+}
+
+fn is_skipped(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.') || name == "__MACOSX"
+}
+
+fn has_ipa_extension(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ipa"))
+}
+
+fn notes_for(ipa: &Path) -> Option<PathBuf> {
+    let beside = ipa.with_extension("md");
+    if beside.is_file() {
+        return Some(beside);
+    }
+    let shared = ipa.with_file_name("notes.md");
+    shared.is_file().then_some(shared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn finds_ipas_and_notes_skipping_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        for p in [
+            "a/App.ipa",
+            "a/notes.md",
+            "b/Other.IPA",
+            "b/Other.md",
+            "b/notes.md",
+            ".git/x.ipa",
+            "__MACOSX/y.ipa",
+            "c/readme.txt",
+        ] {
+            let path = r.join(p);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, b"x").unwrap();
+        }
+        let found = discover(r).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].ipa, r.join("a/App.ipa"));
+        assert_eq!(
+            found[0].notes.as_deref(),
+            Some(r.join("a/notes.md").as_path())
+        );
+        assert_eq!(
+            found[1].notes.as_deref(),
+            Some(r.join("b/Other.md").as_path())
+        );
+    }
+
+    #[test]
+    fn missing_folder_and_ipa_folder_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            discover(&dir.path().join("nope"))
+                .unwrap_err()
+                .to_string()
+                .contains("does not exist")
+        );
+        fs::create_dir_all(dir.path().join("Fake.ipa")).unwrap();
+        assert!(
+            discover(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("is a folder")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loop_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
+        let e = discover(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("loop") || e.contains("points back"), "{e}");
+    }
+}

@@ -1,0 +1,208 @@
+//! Reading an `.ipa`: only the central directory and the few entries needed, never the whole
+//! archive. The file is opened once: the zip reader uses it, then one streaming pass hashes it.
+
+pub mod bundle;
+pub mod info_plist;
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use zip::ZipArchive;
+
+pub use bundle::{MainApp, find_main_app};
+pub use info_plist::{AppInfo, device_family_names, parse_info_plist};
+
+use crate::limits;
+
+/// Everything read from one IPA.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Ipa {
+    pub path: PathBuf,
+    pub info: AppInfo,
+    /// Path of the main app inside the archive, e.g. `Payload/Test.app/`.
+    pub app_dir: String,
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the whole file.
+    pub sha256: String,
+    /// Modification time of the `Info.plist` entry (set when the app was built), as
+    /// `YYYY-MM-DDTHH:MM:SS` (zip times have no zone).
+    pub built_at: Option<String>,
+    /// Whether the app carries a code signature (`_CodeSignature/CodeResources`).
+    pub signed: bool,
+    /// Whether the app carries `embedded.mobileprovision`.
+    pub has_profile: bool,
+}
+
+/// Why an IPA could not be read. The path is in every message.
+#[derive(Debug, Error)]
+pub enum IpaError {
+    #[error("{path}: cannot read the file: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: not a valid IPA (zip) archive: {detail}. The file may be truncated or still \
+         being copied; export the build again"
+    )]
+    NotZip { path: PathBuf, detail: String },
+    #[error(
+        "{path}: no app found: an IPA must contain Payload/<Name>.app/. Was it exported with \
+         Xcode's \"Export\" (not a zipped .xcarchive)?"
+    )]
+    NoMainApp { path: PathBuf },
+    #[error("{path}: {entry} is missing, so the app cannot be identified; export the build again")]
+    MissingEntry { path: PathBuf, entry: String },
+    #[error(
+        "{path}: {entry} decompresses to more than {limit} bytes (limits::MAX_INFO_PLIST_BYTES); \
+         a real Info.plist is a few KiB, so this archive is damaged or hostile"
+    )]
+    TooLarge {
+        path: PathBuf,
+        entry: String,
+        limit: u64,
+    },
+    #[error("{path}: cannot read {entry}: {detail}")]
+    Entry {
+        path: PathBuf,
+        entry: String,
+        detail: String,
+    },
+    #[error("{path}: {detail}")]
+    InfoPlist { path: PathBuf, detail: String },
+}
+
+/// Reads the facts of one IPA, opening it once.
+pub fn read_ipa(path: &Path) -> Result<Ipa, IpaError> {
+    let io = |source| IpaError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let not_zip = |e: zip::result::ZipError| IpaError::NotZip {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let mut archive = ZipArchive::new(BufReader::new(file)).map_err(not_zip)?;
+
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|n| n.into_owned())
+        .collect();
+    let app =
+        find_main_app(names.iter().map(String::as_str)).ok_or_else(|| IpaError::NoMainApp {
+            path: path.to_path_buf(),
+        })?;
+    let has = |entry: &str| names.iter().any(|n| n == entry);
+    let plist_name = app.info_plist();
+    if !has(&plist_name) {
+        return Err(IpaError::MissingEntry {
+            path: path.to_path_buf(),
+            entry: plist_name,
+        });
+    }
+    let signed = has(&app.entry("_CodeSignature/CodeResources"));
+    let has_profile = has(&app.entry("embedded.mobileprovision"));
+
+    let (plist_bytes, built_at) = read_entry_limited(
+        &mut archive,
+        path,
+        &plist_name,
+        limits::MAX_INFO_PLIST_BYTES,
+    )?;
+    let info =
+        parse_info_plist(&plist_bytes, &app.folder_name).map_err(|detail| IpaError::InfoPlist {
+            path: path.to_path_buf(),
+            detail: format!("{plist_name}: {detail}"),
+        })?;
+
+    let mut file = archive.into_inner().into_inner();
+    let (size, sha256) = hash_file(&mut file).map_err(io)?;
+    Ok(Ipa {
+        path: path.to_path_buf(),
+        info,
+        app_dir: app.dir,
+        size,
+        sha256,
+        built_at,
+        signed,
+        has_profile,
+    })
+}
+
+/// Reads one entry, refusing to inflate more than `limit` bytes whatever its header claims.
+fn read_entry_limited<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    path: &Path,
+    entry: &str,
+    limit: u64,
+) -> Result<(Vec<u8>, Option<String>), IpaError> {
+    let fail = |detail: String| IpaError::Entry {
+        path: path.to_path_buf(),
+        entry: entry.to_string(),
+        detail,
+    };
+    let too_large = || IpaError::TooLarge {
+        path: path.to_path_buf(),
+        entry: entry.to_string(),
+        limit,
+    };
+    let file = archive.by_name(entry).map_err(|e| fail(e.to_string()))?;
+    if file.size() > limit {
+        return Err(too_large());
+    }
+    let built_at = file.last_modified().and_then(|t| {
+        let valid = (1..=12).contains(&t.month()) && (1..=31).contains(&t.day());
+        valid.then(|| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        })
+    });
+    let mut bytes = Vec::with_capacity(file.size() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok((bytes, built_at))
+}
+
+/// Streams a file from its start through SHA-256; returns (bytes read, hex digest).
+pub fn hash_file(file: &mut File) -> std::io::Result<(u64, String)> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((total, to_hex(&hasher.finalize())))
+}
+
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}

@@ -1,0 +1,20 @@
+//! otasite: a static site generator for iOS over-the-air distribution.
+//!
+//! Pipeline: `config` + `discover` + `ipa` + `notes` load the inputs (I/O), `model` assembles
+//! them (pure), `render` and `manifest` turn the model into bytes (pure), and `output` is the one
+//! place that writes. `site` runs the stages in order; `cli` is the command-line edge.
+
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod ipa;
+pub mod limits;
+pub mod manifest;
+pub mod model;
+pub mod notes;
+pub mod output;
+pub mod render;
+pub mod site;
+pub mod testkit;
+pub mod urls;
+pub mod version;

@@ -1,0 +1,53 @@
+//! Every size limit on untrusted input, in one place.
+//!
+//! A limit exists so that a hostile or broken file cannot exhaust memory; each error that
+//! reports one names the limit, so a user with a legitimately larger file knows what to raise.
+
+/// Largest `Info.plist` (decompressed) read from an IPA. Real ones are a few KiB.
+pub const MAX_INFO_PLIST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Largest release-notes file read.
+pub const MAX_NOTES_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Largest `site.yaml` read.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Largest template or CSS file of a site's own theme.
+pub const MAX_THEME_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// Reads a whole small file, refusing one larger than `limit` bytes.
+///
+/// The error names the file and the limit; `what` says which kind of file it is.
+pub fn read_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context as _;
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        anyhow::bail!(
+            "{}: this {what} is larger than the {} MiB limit (otasite::limits); \
+             split it up or raise the limit if it is legitimate",
+            path.display(),
+            limit / (1024 * 1024)
+        );
+    }
+    Ok(bytes)
+}
+
+/// Like [`read_limited`], for text that must be UTF-8.
+pub fn read_text_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<String> {
+    let bytes = read_limited(path, limit, what)?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: this {what} is not valid UTF-8 (first bad byte at offset {}); save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}

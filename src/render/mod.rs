@@ -1,0 +1,121 @@
+//! From the model to the list of files the site consists of. Pure: nothing here writes.
+
+mod json;
+mod pages;
+pub mod theme;
+pub mod views;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::manifest::{ManifestInput, manifest_xml};
+use crate::model::App;
+use crate::urls::SiteUrls;
+pub use json::releases_json;
+pub use pages::PageRenderer;
+pub use theme::Theme;
+pub use views::{AppView, ReleaseView, SiteView};
+
+/// What goes into one output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Bytes(Vec<u8>),
+    /// A file to place byte for byte (hard link or copy): IPAs are never re-zipped.
+    Source(PathBuf),
+}
+
+/// One file of the site, at a site-relative path with `/` separators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutFile {
+    pub path: String,
+    pub content: Content,
+}
+
+impl OutFile {
+    fn bytes(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        OutFile {
+            path: path.into(),
+            content: Content::Bytes(bytes.into()),
+        }
+    }
+}
+
+/// Renders every file of the site.
+pub fn render_site(
+    config: &Config,
+    urls: &SiteUrls,
+    theme: &Theme,
+    apps: &[App],
+) -> Result<Vec<OutFile>> {
+    let site = SiteView::new(config, urls);
+    let views: Vec<AppView<'_>> = apps.iter().map(|a| AppView::new(a, urls)).collect();
+    let pages = PageRenderer::new(theme, &site);
+
+    let mut files = vec![
+        OutFile::bytes("index.html", pages.index(&views)?),
+        OutFile::bytes("404.html", pages.not_found()?),
+        OutFile::bytes("releases.json", releases_json(&site, &views)),
+        OutFile::bytes("robots.txt", robots_txt(config.noindex)),
+    ];
+    let per_app: Vec<Vec<OutFile>> = apps
+        .par_iter()
+        .zip(views.par_iter())
+        .map(|(app, view)| app_files(app, view, &pages))
+        .collect::<Result<_>>()?;
+    files.extend(per_app.into_iter().flatten());
+    Ok(files)
+}
+
+fn app_files(app: &App, view: &AppView<'_>, pages: &PageRenderer<'_>) -> Result<Vec<OutFile>> {
+    let mut files = vec![OutFile::bytes(
+        format!("{}index.html", app.dir),
+        pages.app(view)?,
+    )];
+    for (i, (release, rv)) in app.releases.iter().zip(&view.releases).enumerate() {
+        let manifest = manifest_for(rv);
+        files.push(OutFile::bytes(
+            format!("{}index.html", release.dir),
+            pages.release(view, i, &release.dir)?,
+        ));
+        files.push(OutFile::bytes(release.manifest_path(), manifest.clone()));
+        files.push(OutFile {
+            path: release.ipa_path(),
+            content: Content::Source(release.ipa.path.clone()),
+        });
+        if std::ptr::eq(release, app.latest()) {
+            let latest = app.latest_dir();
+            files.push(OutFile::bytes(
+                format!("{latest}index.html"),
+                pages.release(view, i, &latest)?,
+            ));
+            files.push(OutFile::bytes(format!("{latest}manifest.plist"), manifest));
+        }
+    }
+    Ok(files)
+}
+
+fn manifest_for(r: &ReleaseView<'_>) -> Vec<u8> {
+    manifest_xml(&ManifestInput {
+        bundle_id: r.bundle_id,
+        bundle_version: r.version,
+        title: r.name,
+        subtitle: None,
+        ipa_url: &r.ipa_url,
+        ipa_sha256: r.sha256,
+        display_image_url: None,
+        full_size_image_url: None,
+    })
+}
+
+/// Test builds stay out of search engines unless the site opts in.
+pub fn robots_txt(noindex: bool) -> String {
+    if noindex {
+        "# Private test builds: keep them out of search engines.\nUser-agent: *\nDisallow: /\n"
+            .into()
+    } else {
+        "User-agent: *\nAllow: /\n".into()
+    }
+}

@@ -1,0 +1,236 @@
+//! Themes: the default theme is embedded in the binary; a site's `themes/<name>/` overrides it
+//! file by file (`templates/<file>.html`, `style.css`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use tera::Tera;
+
+use crate::limits;
+
+const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.html",
+        include_str!("../../themes/default/templates/base.html"),
+    ),
+    (
+        "head.html",
+        include_str!("../../themes/default/templates/head.html"),
+    ),
+    (
+        "footer.html",
+        include_str!("../../themes/default/templates/footer.html"),
+    ),
+    (
+        "install_button.html",
+        include_str!("../../themes/default/templates/install_button.html"),
+    ),
+    (
+        "index.html",
+        include_str!("../../themes/default/templates/index.html"),
+    ),
+    (
+        "app.html",
+        include_str!("../../themes/default/templates/app.html"),
+    ),
+    (
+        "release.html",
+        include_str!("../../themes/default/templates/release.html"),
+    ),
+    (
+        "404.html",
+        include_str!("../../themes/default/templates/404.html"),
+    ),
+];
+const DEFAULT_CSS: &str = include_str!("../../themes/default/style.css");
+
+/// AMP's limit on the one `<style amp-custom>` block.
+pub const MAX_AMP_CSS_BYTES: usize = 75_000;
+
+/// Loaded templates and the CSS that every page inlines.
+pub struct Theme {
+    pub(crate) tera: Tera,
+    pub(crate) css: String,
+}
+
+/// A theme file as read, with where it came from (for messages).
+pub struct ThemeFile {
+    pub name: String,
+    pub source: String,
+    pub origin: Option<PathBuf>,
+}
+
+impl Theme {
+    /// The embedded default theme.
+    pub fn default_theme() -> Result<Theme> {
+        Theme::from_files(Vec::new(), None)
+    }
+
+    /// Reads `SITE_DIR/themes/<name>/` overrides on top of the default theme.
+    pub fn load(site_dir: &Path, name: &str) -> Result<Theme> {
+        let dir = site_dir.join("themes").join(name);
+        if !dir.is_dir() {
+            if name == "default" {
+                return Theme::default_theme();
+            }
+            bail!(
+                "{}: theme {name:?} not found: create this folder (templates/*.html and \
+                 style.css override the default theme file by file) or set `theme: default`",
+                dir.display()
+            );
+        }
+        let mut overrides = Vec::new();
+        let templates = dir.join("templates");
+        if templates.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&templates)
+                .with_context(|| format!("cannot list {}", templates.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "html") && p.is_file())
+                .collect();
+            entries.sort();
+            for path in entries {
+                let source =
+                    limits::read_text_limited(&path, limits::MAX_THEME_FILE_BYTES, "template")?;
+                let name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                overrides.push(ThemeFile {
+                    name,
+                    source,
+                    origin: Some(path),
+                });
+            }
+        }
+        let css_path = dir.join("style.css");
+        let css = if css_path.is_file() {
+            let source =
+                limits::read_text_limited(&css_path, limits::MAX_THEME_FILE_BYTES, "stylesheet")?;
+            Some(ThemeFile {
+                name: "style.css".into(),
+                source,
+                origin: Some(css_path),
+            })
+        } else {
+            None
+        };
+        Theme::from_files(overrides, css)
+    }
+
+    /// Builds a theme from override files on top of the embedded defaults. No I/O.
+    pub fn from_files(overrides: Vec<ThemeFile>, css: Option<ThemeFile>) -> Result<Theme> {
+        let mut files: Vec<ThemeFile> = DEFAULT_TEMPLATES
+            .iter()
+            .filter(|(name, _)| !overrides.iter().any(|o| o.name == *name))
+            .map(|(name, source)| ThemeFile {
+                name: (*name).into(),
+                source: (*source).into(),
+                origin: None,
+            })
+            .collect();
+        files.extend(overrides);
+
+        let mut tera = Tera::new();
+        tera.add_raw_templates(files.iter().map(|f| (f.name.as_str(), f.source.as_str())))
+            .map_err(|e| {
+                let culprits: Vec<String> = files
+                    .iter()
+                    .filter_map(|f| f.origin.as_ref().map(|p| p.display().to_string()))
+                    .collect();
+                if culprits.is_empty() {
+                    anyhow::anyhow!("the built-in theme does not compile: {e}")
+                } else {
+                    anyhow::anyhow!(
+                        "a template of the site's theme does not compile ({}):\n{e}",
+                        culprits.join(", ")
+                    )
+                }
+            })?;
+
+        let (css, css_origin) = match css {
+            Some(f) => (f.source, f.origin),
+            None => (DEFAULT_CSS.to_string(), None),
+        };
+        let origin = css_origin.as_ref().map_or_else(
+            || "built-in style.css".to_string(),
+            |p| p.display().to_string(),
+        );
+        check_amp_css(&css).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
+        Ok(Theme { tera, css })
+    }
+}
+
+/// The rules AMP puts on `<style amp-custom>` that a stylesheet alone can break.
+pub fn check_amp_css(css: &str) -> Result<(), String> {
+    if css.len() > MAX_AMP_CSS_BYTES {
+        return Err(format!(
+            "is {} bytes; AMP allows at most {MAX_AMP_CSS_BYTES} bytes of CSS per page",
+            css.len()
+        ));
+    }
+    let lower = css.to_ascii_lowercase();
+    if lower.contains("!important") {
+        return Err(
+            "uses !important, which AMP forbids; raise the selector's specificity instead".into(),
+        );
+    }
+    if lower.contains("</style") {
+        return Err("contains `</style`, which would end the style block early".into());
+    }
+    if lower.contains("@import") {
+        return Err("uses @import, which AMP forbids; put all rules in this one file".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_theme_compiles() {
+        let t = Theme::default_theme().unwrap();
+        assert!(t.css.len() < MAX_AMP_CSS_BYTES);
+    }
+
+    #[test]
+    fn override_replaces_one_file() {
+        let t = Theme::from_files(
+            vec![ThemeFile {
+                name: "footer.html".into(),
+                source: "<p>custom footer</p>".into(),
+                origin: Some("themes/x/templates/footer.html".into()),
+            }],
+            None,
+        )
+        .unwrap();
+        assert!(t.tera.contains_template("release.html"));
+    }
+
+    #[test]
+    fn broken_override_names_its_file() {
+        let e = Theme::from_files(
+            vec![ThemeFile {
+                name: "footer.html".into(),
+                source: "{% if %}".into(),
+                origin: Some("themes/x/templates/footer.html".into()),
+            }],
+            None,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            e.to_string().contains("themes/x/templates/footer.html"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn css_rules() {
+        assert!(check_amp_css("a{color:red !important}").is_err());
+        assert!(check_amp_css("</style><script>").is_err());
+        assert!(check_amp_css(&"a".repeat(MAX_AMP_CSS_BYTES + 1)).is_err());
+        assert!(check_amp_css("a{color:red}").is_ok());
+    }
+}

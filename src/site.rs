@@ -1,0 +1,184 @@
+//! Orchestration of a build: load, assemble, render, write. Each stage is timed at debug level.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use rayon::prelude::*;
+
+use crate::config::{Config, parse_base_url};
+use crate::discover::{Found, discover};
+use crate::ipa::read_ipa;
+use crate::model::{App, LoadedRelease, assemble};
+use crate::notes::{Notes, load_notes};
+use crate::output::Staging;
+use crate::render::{Content, OutFile, Theme, render_site};
+use crate::urls::SiteUrls;
+
+/// What `otasite build` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub site_dir: PathBuf,
+    /// Overrides `output_dir` (relative to the working directory, like any CLI path).
+    pub output_dir: Option<PathBuf>,
+    /// Overrides `base_url`.
+    pub base_url: Option<String>,
+    pub drafts: bool,
+}
+
+/// What a finished build did.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub output_dir: PathBuf,
+    pub apps: usize,
+    pub releases: usize,
+    pub files: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Loads the configuration with command-line overrides applied.
+pub fn load_config(opts: &BuildOptions) -> Result<Config> {
+    let mut config = Config::load(&opts.site_dir)?;
+    if let Some(url) = &opts.base_url {
+        config.base_url = parse_base_url(url).context("--base-url")?;
+    }
+    Ok(config)
+}
+
+/// Builds the site; on any error the previous output is left untouched.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let config = load_config(opts)?;
+    let releases_dir = opts.site_dir.join(&config.releases_dir);
+    let output_dir = opts
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| opts.site_dir.join(&config.output_dir));
+    check_output_dir(&output_dir, &opts.site_dir, &releases_dir)?;
+    let mut warnings = Vec::new();
+
+    let found = timed("discover", || discover(&releases_dir))?;
+    if found.is_empty() {
+        warnings.push(format!(
+            "{}: no .ipa files found; the site will list no apps",
+            releases_dir.display()
+        ));
+    }
+    let loaded = timed("read IPAs and notes", || load_all(&found))?;
+    let apps = assemble(loaded, opts.drafts)?;
+    for app in &apps {
+        for r in &app.releases {
+            if !r.ipa.signed {
+                warnings.push(format!(
+                    "{}: the app has no code signature (_CodeSignature/CodeResources); iOS will refuse to install it",
+                    r.ipa.path.display()
+                ));
+            }
+        }
+    }
+    let theme = timed("load theme", || Theme::load(&opts.site_dir, &config.theme))?;
+    let urls = SiteUrls::new(config.base_url.clone());
+    let mut files = timed("render", || render_site(&config, &urls, &theme, &apps))?;
+    files.extend(static_files(&opts.site_dir.join("static"), &files)?);
+
+    timed("write", || {
+        let staging = Staging::begin(&output_dir)?;
+        staging.write_all(&files)?;
+        staging.commit()
+    })?;
+    Ok(BuildReport {
+        output_dir,
+        apps: apps.len(),
+        releases: apps.iter().map(|a: &App| a.releases.len()).sum(),
+        files: files.len(),
+        warnings,
+    })
+}
+
+/// Reads every IPA and notes file in parallel; reports every failure, not just the first.
+fn load_all(found: &[Found]) -> Result<Vec<LoadedRelease>> {
+    let results: Vec<Result<LoadedRelease>> = found
+        .par_iter()
+        .map(|f| {
+            let ipa = read_ipa(&f.ipa)?;
+            let notes = match &f.notes {
+                Some(path) => load_notes(path)?,
+                None => Notes::empty(),
+            };
+            Ok(LoadedRelease {
+                ipa,
+                notes,
+                notes_path: f.notes.clone(),
+            })
+        })
+        .collect();
+    let mut loaded = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(l) => loaded.push(l),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    match errors.len() {
+        0 => Ok(loaded),
+        1 => bail!("{}", errors.remove(0)),
+        n => bail!("{n} releases could not be read:\n- {}", errors.join("\n- ")),
+    }
+}
+
+/// The output must not be (or contain, or sit inside) the site's sources.
+fn check_output_dir(output: &Path, site_dir: &Path, releases_dir: &Path) -> Result<()> {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (out, site, releases) = (abs(output), abs(site_dir), abs(releases_dir));
+    if out == site || releases.starts_with(&out) || out.starts_with(&releases) {
+        bail!(
+            "{}: the output folder must not be the site folder or overlap the releases folder, \
+             because otasite replaces it whole; use e.g. `output_dir: public`",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Files from `SITE_DIR/static/` (a `CNAME`, a favicon) copied into the site root as they are.
+fn static_files(static_dir: &Path, generated: &[OutFile]) -> Result<Vec<OutFile>> {
+    if !static_dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(static_dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.with_context(|| format!("cannot read {}", static_dir.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(static_dir)
+            .unwrap_or(entry.path())
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if generated.iter().any(|g| g.path == rel) {
+            bail!(
+                "{}: otasite generates {rel} itself; remove or rename the static file",
+                entry.path().display()
+            );
+        }
+        files.push(OutFile {
+            path: rel,
+            content: Content::Source(entry.path().to_path_buf()),
+        });
+    }
+    Ok(files)
+}
+
+fn timed<T>(phase: &str, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let result = f();
+    log::debug!("{phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+    result
+}
