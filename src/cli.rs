@@ -47,6 +47,10 @@ struct BuildArgs {
     /// The https:// address the site is published at (overrides base_url).
     #[arg(short = 'u', long)]
     base_url: Option<String>,
+    /// Where to write server configuration (nginx, Caddy); default: server_config_dir from
+    /// site.yaml, inside the site folder.
+    #[arg(long)]
+    server_config_dir: Option<PathBuf>,
     /// Include releases whose notes say `draft: true`.
     #[arg(long)]
     drafts: bool,
@@ -95,6 +99,7 @@ fn run_build(args: BuildArgs) -> Result<()> {
         site_dir: args.site_dir,
         output_dir: args.output_dir,
         base_url: args.base_url,
+        server_config_dir: args.server_config_dir,
         drafts: args.drafts,
     };
     let report = build(&opts)?;

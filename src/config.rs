@@ -49,6 +49,7 @@ struct RawConfig {
     base_url: Option<String>,
     releases_dir: Option<PathBuf>,
     output_dir: Option<PathBuf>,
+    server_config_dir: Option<PathBuf>,
     theme: Option<String>,
     hosting: Option<Vec<Host>>,
     noindex: Option<bool>,
@@ -63,6 +64,8 @@ pub struct Config {
     pub base_url: Url,
     pub releases_dir: PathBuf,
     pub output_dir: PathBuf,
+    /// Where server-side snippets (nginx, Caddy) go; never inside the web root.
+    pub server_config_dir: PathBuf,
     pub theme: String,
     pub hosting: Vec<Host>,
     pub noindex: bool,
@@ -130,6 +133,9 @@ impl Config {
             base_url,
             releases_dir: raw.releases_dir.unwrap_or_else(|| "releases".into()),
             output_dir: raw.output_dir.unwrap_or_else(|| "public".into()),
+            server_config_dir: raw
+                .server_config_dir
+                .unwrap_or_else(|| "server-config".into()),
             theme,
             hosting,
             noindex: raw.noindex.unwrap_or(true),
@@ -228,6 +234,7 @@ mod tests {
         assert_eq!(c.base_url.as_str(), "https://beta.example.com/");
         assert_eq!(c.releases_dir, PathBuf::from("releases"));
         assert_eq!(c.output_dir, PathBuf::from("public"));
+        assert_eq!(c.server_config_dir, PathBuf::from("server-config"));
         assert_eq!(c.theme, "default");
         assert!(c.noindex);
         assert_eq!(c.hosting.len(), 8);

@@ -141,6 +141,28 @@ impl Drop for Staging {
     }
 }
 
+/// Writes small files into `dir` (outside the site), each replaced atomically, and only when
+/// its content changed, so that a server watching them is not reloaded for nothing.
+pub fn write_beside(dir: &Path, files: &[OutFile]) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for f in files {
+        let dest = dir.join(safe_relative(&f.path)?);
+        let Content::Bytes(bytes) = &f.content else {
+            bail!("internal error: {} must be generated content", f.path);
+        };
+        if fs::read(&dest).is_ok_and(|old| &old == bytes) {
+            continue;
+        }
+        let tmp = dest.with_file_name(format!(".{}.otasite-tmp-{}", f.path, std::process::id()));
+        fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+        fs::rename(&tmp, &dest).with_context(|| format!("cannot write {}", dest.display()))?;
+    }
+    Ok(())
+}
+
 /// Hard-links `src` to `dest`, or copies it when linking is not possible (another
 /// filesystem, or a filesystem without links).
 fn place(src: &Path, dest: &Path) -> Result<()> {

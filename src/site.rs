@@ -8,10 +8,11 @@ use rayon::prelude::*;
 
 use crate::config::{Config, parse_base_url};
 use crate::discover::{Found, discover};
+use crate::hosting;
 use crate::ipa::read_ipa;
 use crate::model::{App, LoadedRelease, assemble};
 use crate::notes::{Notes, load_notes};
-use crate::output::Staging;
+use crate::output::{self, Staging};
 use crate::render::{Content, OutFile, Theme, render_site};
 use crate::urls::SiteUrls;
 
@@ -23,6 +24,8 @@ pub struct BuildOptions {
     pub output_dir: Option<PathBuf>,
     /// Overrides `base_url`.
     pub base_url: Option<String>,
+    /// Overrides `server_config_dir` (relative to the working directory).
+    pub server_config_dir: Option<PathBuf>,
     pub drafts: bool,
 }
 
@@ -53,7 +56,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .output_dir
         .clone()
         .unwrap_or_else(|| opts.site_dir.join(&config.output_dir));
+    let server_config_dir = opts
+        .server_config_dir
+        .clone()
+        .unwrap_or_else(|| opts.site_dir.join(&config.server_config_dir));
     check_output_dir(&output_dir, &opts.site_dir, &releases_dir)?;
+    check_server_config_dir(&server_config_dir, &output_dir)?;
     let mut warnings = Vec::new();
 
     let found = timed("discover", || discover(&releases_dir))?;
@@ -78,11 +86,36 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let theme = timed("load theme", || Theme::load(&opts.site_dir, &config.theme))?;
     let urls = SiteUrls::new(config.base_url.clone());
     let mut files = timed("render", || render_site(&config, &urls, &theme, &apps))?;
+    let immutable: Vec<String> = files
+        .iter()
+        .map(|f| f.path.clone())
+        .filter(|p| hosting::is_immutable(p))
+        .collect();
+    let policy = hosting::Policy {
+        noindex: config.noindex,
+        base_path: config.base_url.path(),
+        site_title: &config.title,
+        immutable: immutable.iter().map(String::as_str).collect(),
+    };
+    files.extend(hosting::web_root_files(&config.hosting, &policy));
+    let server_files = hosting::server_files(&config.hosting, &policy);
     files.extend(static_files(&opts.site_dir.join("static"), &files)?);
+
+    let ipas: Vec<(String, u64)> = apps
+        .iter()
+        .flat_map(|a| &a.releases)
+        .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
+        .collect();
+    warnings.extend(hosting::host_warnings(
+        &config.hosting,
+        &ipas,
+        site_size(&files),
+    ));
 
     timed("write", || {
         let staging = Staging::begin(&output_dir)?;
         staging.write_all(&files)?;
+        output::write_beside(&server_config_dir, &server_files)?;
         staging.commit()
     })?;
     Ok(BuildReport {
@@ -138,6 +171,31 @@ fn check_output_dir(output: &Path, site_dir: &Path, releases_dir: &Path) -> Resu
         );
     }
     Ok(())
+}
+
+/// Server snippets must not land in the web root, where anyone could read them.
+fn check_server_config_dir(dir: &Path, output: &Path) -> Result<()> {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if abs(dir).starts_with(abs(output)) || abs(output).starts_with(abs(dir)) {
+        bail!(
+            "{}: server_config_dir must be outside the output folder {} (server configuration \
+             does not belong in the web root); the default is server-config/ in the site folder",
+            dir.display(),
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Bytes the site will occupy once written.
+fn site_size(files: &[OutFile]) -> u64 {
+    files
+        .iter()
+        .map(|f| match &f.content {
+            Content::Bytes(b) => b.len() as u64,
+            Content::Source(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+        })
+        .sum()
 }
 
 /// Files from `SITE_DIR/static/` (a `CNAME`, a favicon) copied into the site root as they are.

@@ -29,6 +29,8 @@ pub struct IpaSpec {
     pub nested_bundles: bool,
     /// Bytes of incompressible filler in the executable, to make realistic sizes.
     pub executable_bytes: usize,
+    /// Store the executable uncompressed (fast to build even when large).
+    pub store_executable: bool,
     pub signed: bool,
 }
 
@@ -47,6 +49,7 @@ impl IpaSpec {
             wrapper: None,
             nested_bundles: false,
             executable_bytes: 4096,
+            store_executable: false,
             signed: true,
         }
     }
@@ -99,7 +102,12 @@ impl IpaSpec {
         zip.add_directory(app.clone(), stored)?;
         zip.start_file(format!("{app}Info.plist"), deflated)?;
         zip.write_all(&self.info_plist())?;
-        zip.start_file(format!("{app}{}", self.folder), deflated)?;
+        let exe_options = if self.store_executable {
+            stored
+        } else {
+            deflated
+        };
+        zip.start_file(format!("{app}{}", self.folder), exe_options)?;
         zip.write_all(&filler(self.executable_bytes, &self.bundle_id))?;
         zip.start_file(format!("{app}PkgInfo"), stored)?;
         zip.write_all(b"APPL????")?;

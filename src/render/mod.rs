@@ -35,7 +35,7 @@ pub struct OutFile {
 }
 
 impl OutFile {
-    fn bytes(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn bytes(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
         OutFile {
             path: path.into(),
             content: Content::Bytes(bytes.into()),

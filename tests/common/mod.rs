@@ -4,6 +4,8 @@
 //! A missing external tool prints a clear SKIP on a developer machine and fails under CI=true.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -160,7 +162,7 @@ pub fn shared_fixture(name: &str) -> Option<PathBuf> {
     }
 }
 
-fn which(tool: &str) -> Option<PathBuf> {
+pub fn which(tool: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|p| p.join(tool))

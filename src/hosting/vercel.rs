@@ -1,0 +1,35 @@
+//! Vercel: `vercel.json` in the deployed folder. JSON has no comments and Vercel rejects
+//! unknown keys, so this is the one host file without a banner.
+
+use serde_json::json;
+
+use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy};
+
+pub fn vercel_json(p: &Policy<'_>) -> Vec<u8> {
+    let common: Vec<serde_json::Value> = p
+        .common_headers()
+        .iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect();
+    let doc = json!({
+        "$schema": "https://openapi.vercel.sh/vercel.json",
+        "cleanUrls": false,
+        "trailingSlash": true,
+        "headers": [
+            {"source": "/(.*)", "headers": common},
+            {"source": "/(.*)\\.plist", "headers": [
+                {"key": "Content-Type", "value": PLIST_TYPE},
+                {"key": "Cache-Control", "value": NO_CACHE}
+            ]},
+            {"source": "/(.*)\\.ipa", "headers": [
+                {"key": "Content-Type", "value": IPA_TYPE},
+                {"key": "Cache-Control", "value": IMMUTABLE}
+            ]},
+            {"source": "/apps/(.*)\\.png", "headers": [{"key": "Cache-Control", "value": IMMUTABLE}]},
+            {"source": "/(.*)\\.(html|json|xml|txt)", "headers": [{"key": "Cache-Control", "value": NO_CACHE}]}
+        ]
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).expect("plain JSON");
+    out.push(b'\n');
+    out
+}
