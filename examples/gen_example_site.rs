@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use otasite::testkit::IpaSpec;
+use otasite::testkit::{IpaSpec, ProfileSpec};
 
 fn main() -> std::io::Result<()> {
     let releases = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site/releases");
@@ -43,6 +43,13 @@ fn notes(version: &str, build: &str) -> IpaSpec {
         min_os: Some("16.0".into()),
         nested_bundles: true,
         executable_bytes: 24 * 1024,
+        icon: Some([0xF5, 0x9E, 0x0B]),
+        // Fictional devices: the UDIDs never appear on the site.
+        profile: Some(ProfileSpec::ad_hoc(&[
+            "00008030-000A1B2C3D4E5F60",
+            "00008101-001122334455667A",
+            "5c0e6b3a9d7f41e28a6c0b1d2e3f4a5b6c7d8e9f",
+        ])),
         ..IpaSpec::new("com.acme.notes", version, build).name("Acme Notes")
     }
 }
@@ -54,6 +61,15 @@ fn field_kit(version: &str, build: &str) -> IpaSpec {
         device_family: vec![2],
         xml_plist: true,
         executable_bytes: 16 * 1024,
+        icon: Some([0x0E, 0x74, 0x90]),
+        icon_crushed: false,
+        profile: Some(ProfileSpec {
+            name: "Example In-House".into(),
+            team_name: "Example Field Services".into(),
+            team_id: "Z9Y8X7W6V5".into(),
+            all_devices: true,
+            ..ProfileSpec::ad_hoc(&[])
+        }),
         ..IpaSpec::new("com.example.fieldkit", version, build).name("Field Kit & Co")
     }
 }

@@ -28,6 +28,18 @@ pub struct Cli {
 enum Command {
     /// Build the site from site.yaml and the releases folder.
     Build(BuildArgs),
+    /// Show what an .ipa or .mobileprovision says (app, version, icon, profile).
+    Inspect {
+        /// .ipa or .mobileprovision files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON: one object per file, an array for several.
+        #[arg(long)]
+        json: bool,
+        /// Also print the device UDIDs of the profile (personal data: only when needed).
+        #[arg(long)]
+        devices: bool,
+    },
     /// Create a new site folder with a site.yaml and an empty releases folder.
     Init {
         /// Folder to create the site in.
@@ -69,6 +81,11 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => run_build(args),
         Command::Init { dir } => init_site(&dir),
+        Command::Inspect {
+            files,
+            json,
+            devices,
+        } => run_inspect(&files, json, devices),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -134,6 +151,35 @@ fn report_json(report: &BuildReport, seconds: f64) -> String {
         "seconds": seconds,
     })
     .to_string()
+}
+
+fn run_inspect(files: &[PathBuf], json: bool, devices: bool) -> Result<()> {
+    use crate::inspect::{inspect_file, to_json, to_text};
+    let now = chrono::Utc::now();
+    let mut values = Vec::new();
+    let mut failed = 0;
+    for file in files {
+        match inspect_file(file) {
+            Ok(item) if json => values.push(to_json(file, &item, now, devices)),
+            Ok(item) => print!("{}", to_text(file, &item, now, devices)),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    if json {
+        let doc = if files.len() == 1 && values.len() == 1 {
+            values.remove(0)
+        } else {
+            serde_json::Value::Array(values)
+        };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    if failed > 0 {
+        bail!("{failed} of {} files could not be inspected", files.len());
+    }
+    Ok(())
 }
 
 const INIT_SITE_YAML: &str = "\

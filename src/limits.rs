@@ -51,3 +51,15 @@ pub fn read_text_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<
         )
     })
 }
+
+/// Largest icon width or height decoded (real app icons are at most 1024 px).
+pub const MAX_ICON_DIMENSION: u32 = 4096;
+
+/// Largest icon file (decompressed) read from an IPA.
+pub const MAX_ICON_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Largest `embedded.mobileprovision` read from an IPA (real ones are 10-30 KiB).
+pub const MAX_PROFILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Most icon files whose headers are read when choosing the app icon.
+pub const MAX_ICON_CANDIDATES: usize = 64;

@@ -193,6 +193,7 @@ mod tests {
                     name: "Acme & Co".into(),
                     min_os: None,
                     device_family: vec![1],
+                    icon_names: Vec::new(),
                 },
                 app_dir: "Payload/A.app/".into(),
                 size: 1,
@@ -200,6 +201,9 @@ mod tests {
                 built_at: Some("2024-01-02T03:04:05".into()),
                 signed: true,
                 has_profile: true,
+                icon: None,
+                profile: None,
+                notes: Vec::new(),
             },
             notes: Notes {
                 channel: channel.into(),

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
+use chrono::Utc;
 use rayon::prelude::*;
 
 use crate::config::{Config, parse_base_url};
@@ -73,19 +74,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     }
     let loaded = timed("read IPAs and notes", || load_all(&found))?;
     let apps = assemble(loaded, opts.drafts)?;
-    for app in &apps {
-        for r in &app.releases {
-            if !r.ipa.signed {
-                warnings.push(format!(
-                    "{}: the app has no code signature (_CodeSignature/CodeResources); iOS will refuse to install it",
-                    r.ipa.path.display()
-                ));
-            }
-        }
+    let now = Utc::now();
+    for r in apps.iter().flat_map(|a| &a.releases) {
+        warnings.extend(crate::warnings::ipa_warnings(&r.ipa, now));
     }
     let theme = timed("load theme", || Theme::load(&opts.site_dir, &config.theme))?;
     let urls = SiteUrls::new(config.base_url.clone());
-    let mut files = timed("render", || render_site(&config, &urls, &theme, &apps))?;
+    let mut files = timed("render", || render_site(&config, &urls, &theme, &apps, now))?;
     let immutable: Vec<String> = files
         .iter()
         .map(|f| f.path.clone())

@@ -31,6 +31,12 @@ pub struct IpaSpec {
     pub executable_bytes: usize,
     /// Store the executable uncompressed (fast to build even when large).
     pub store_executable: bool,
+    /// Add app icons (`AppIcon60x60@2x.png` 120 px and `@3x` 180 px) drawn in this colour.
+    pub icon: Option<[u8; 3]>,
+    /// Write the icons as Apple CgBI PNGs (interlaced for the @3x one), as Xcode does.
+    pub icon_crushed: bool,
+    /// Embed a CMS-wrapped provisioning profile.
+    pub profile: Option<ProfileSpec>,
     pub signed: bool,
 }
 
@@ -50,6 +56,9 @@ impl IpaSpec {
             nested_bundles: false,
             executable_bytes: 4096,
             store_executable: false,
+            icon: None,
+            icon_crushed: true,
+            profile: None,
             signed: true,
         }
     }
@@ -78,6 +87,17 @@ impl IpaSpec {
         }
         if let Some(v) = &self.min_os {
             d.insert("MinimumOSVersion".into(), v.clone().into());
+        }
+        if self.icon.is_some() {
+            let mut primary = Dictionary::new();
+            primary.insert(
+                "CFBundleIconFiles".into(),
+                Value::Array(vec!["AppIcon60x60".into()]),
+            );
+            primary.insert("CFBundleIconName".into(), "AppIcon".into());
+            let mut icons = Dictionary::new();
+            icons.insert("CFBundlePrimaryIcon".into(), Value::Dictionary(primary));
+            d.insert("CFBundleIcons".into(), Value::Dictionary(icons));
         }
         d.insert(
             "UIDeviceFamily".into(),
@@ -114,6 +134,28 @@ impl IpaSpec {
         if self.signed {
             zip.start_file(format!("{app}_CodeSignature/CodeResources"), deflated)?;
             zip.write_all(&plist_bytes(Value::Dictionary(Dictionary::new()), true))?;
+        }
+        if let Some(profile) = &self.profile {
+            zip.start_file(format!("{app}embedded.mobileprovision"), deflated)?;
+            zip.write_all(&profile.to_cms(&self.bundle_id))?;
+        }
+        if let Some(colour) = self.icon {
+            for (name, size, interlaced) in [
+                ("AppIcon60x60@2x.png", 120, false),
+                ("AppIcon60x60@3x.png", 180, true),
+            ] {
+                let image = icon_image(size, colour);
+                let bytes = if self.icon_crushed {
+                    crate::icon::encode_cgbi(&image, interlaced)
+                } else {
+                    crate::icon::encode_png(&image)
+                };
+                zip.start_file(format!("{app}{name}"), stored)?;
+                zip.write_all(&bytes)?;
+            }
+            // Real apps also keep the icon in the asset catalog.
+            zip.start_file(format!("{app}Assets.car"), deflated)?;
+            zip.write_all(&filler(2048, "assets"))?;
         }
         if self.nested_bundles {
             for (dir, id, family) in [
@@ -176,6 +218,132 @@ fn plist_bytes(v: Value, xml: bool) -> Vec<u8> {
     out
 }
 
+/// A provisioning profile to embed; `to_cms` wraps it as Apple does (CMS SignedData, DER).
+#[derive(Debug, Clone)]
+pub struct ProfileSpec {
+    pub name: String,
+    pub team_name: String,
+    pub team_id: String,
+    /// `ProvisionsAllDevices` (enterprise).
+    pub all_devices: bool,
+    pub devices: Vec<String>,
+    pub get_task_allow: bool,
+    pub created: std::time::SystemTime,
+    pub expires: std::time::SystemTime,
+    /// Application identifier suffix; `None` means the bundle id itself.
+    pub app_id: Option<String>,
+}
+
+impl ProfileSpec {
+    /// An ad hoc profile for `devices`, valid from 2026 for ten years.
+    pub fn ad_hoc(devices: &[&str]) -> Self {
+        let year = 365 * 24 * 3600;
+        let epoch_2026 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+        ProfileSpec {
+            name: "Acme Ad Hoc".into(),
+            team_name: "Acme Testing Ltd".into(),
+            team_id: "A1B2C3D4E5".into(),
+            all_devices: false,
+            devices: devices.iter().map(|d| d.to_string()).collect(),
+            get_task_allow: false,
+            created: epoch_2026,
+            expires: epoch_2026 + std::time::Duration::from_secs(10 * year),
+            app_id: None,
+        }
+    }
+
+    /// The profile's property list (XML), as inside the envelope.
+    pub fn plist(&self, bundle_id: &str) -> Vec<u8> {
+        let mut d = Dictionary::new();
+        d.insert("Name".into(), self.name.clone().into());
+        d.insert("TeamName".into(), self.team_name.clone().into());
+        d.insert(
+            "TeamIdentifier".into(),
+            Value::Array(vec![self.team_id.clone().into()]),
+        );
+        d.insert("UUID".into(), "6F9619FF-8B86-D011-B42D-00C04FC964FF".into());
+        d.insert("CreationDate".into(), Value::Date(self.created.into()));
+        d.insert("ExpirationDate".into(), Value::Date(self.expires.into()));
+        if self.all_devices {
+            d.insert("ProvisionsAllDevices".into(), true.into());
+        }
+        if !self.devices.is_empty() {
+            d.insert(
+                "ProvisionedDevices".into(),
+                Value::Array(self.devices.iter().map(|u| u.clone().into()).collect()),
+            );
+        }
+        let mut ent = Dictionary::new();
+        let app_id = self.app_id.clone().unwrap_or_else(|| bundle_id.to_string());
+        ent.insert(
+            "application-identifier".into(),
+            format!("{}.{app_id}", self.team_id).into(),
+        );
+        ent.insert("get-task-allow".into(), self.get_task_allow.into());
+        d.insert("Entitlements".into(), Value::Dictionary(ent));
+        plist_bytes(Value::Dictionary(d), true)
+    }
+
+    /// CMS ContentInfo { signedData, SignedData { v1, {}, { data, [0] OCTET STRING plist }, {} } }.
+    pub fn to_cms(&self, bundle_id: &str) -> Vec<u8> {
+        const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+        const OID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+        let content = tlv(0x04, &self.plist(bundle_id));
+        let encap = tlv(0x30, &[tlv(0x06, OID_DATA), tlv(0xa0, &content)].concat());
+        let signed = tlv(
+            0x30,
+            &[tlv(0x02, &[1]), tlv(0x31, &[]), encap, tlv(0x31, &[])].concat(),
+        );
+        tlv(
+            0x30,
+            &[tlv(0x06, OID_SIGNED_DATA), tlv(0xa0, &signed)].concat(),
+        )
+    }
+}
+
+/// One DER tag-length-value.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = (len as u32).to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (4 - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A recognisable icon: a diagonal gradient of `colour` with a white disc whose edge is
+/// half-transparent, so conversions that get alpha wrong show.
+pub fn icon_image(size: u32, colour: [u8; 3]) -> crate::icon::Rgba {
+    let mut pixels = Vec::with_capacity((size * size * 4) as usize);
+    let c = size as f32 / 2.0;
+    for y in 0..size {
+        for x in 0..size {
+            let t = (x + y) as f32 / (2 * size) as f32;
+            let d = ((x as f32 + 0.5 - c).powi(2) + (y as f32 + 0.5 - c).powi(2)).sqrt() / c;
+            let shade = |v: u8| (f32::from(v) * (1.0 - 0.35 * t)) as u8;
+            let px = if d < 0.45 {
+                [255, 255, 255, 255]
+            } else if d < 0.5 {
+                [255, 255, 255, 128]
+            } else {
+                [shade(colour[0]), shade(colour[1]), shade(colour[2]), 255]
+            };
+            pixels.extend_from_slice(&px);
+        }
+    }
+    crate::icon::Rgba {
+        width: size,
+        height: size,
+        pixels,
+    }
+}
+
 /// Deterministic bytes that do not compress (xorshift), so IPA sizes are realistic.
 pub fn filler(len: usize, seed: &str) -> Vec<u8> {
     let mut state: u64 = seed.bytes().fold(0x9E37_79B9_7F4A_7C15, |h, b| {
@@ -196,6 +364,16 @@ pub fn filler(len: usize, seed: &str) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::ipa::{find_main_app, parse_info_plist};
+
+    #[test]
+    fn synthetic_profile_parses_as_cms() {
+        let spec = ProfileSpec::ad_hoc(&["00008030-001A2B3C4D5E6F70"]);
+        let p = crate::ipa::parse_profile(&spec.to_cms("com.t.x")).unwrap();
+        assert_eq!(p.kind, crate::ipa::ProfileKind::AdHoc);
+        assert_eq!(p.team_name.as_deref(), Some("Acme Testing Ltd"));
+        assert_eq!(p.covers_bundle_id("com.t.x"), Some(true));
+        assert_eq!(p.expires.unwrap().to_rfc3339(), "2035-12-30T00:00:00+00:00");
+    }
 
     #[test]
     fn built_ipa_reads_back() {

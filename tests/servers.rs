@@ -148,6 +148,17 @@ fn check_serving(port: u16, s: &Served, server: &str) {
     assert_common(&r, "ipa");
     assert!(r.body == s.ipa_bytes, "{server}: IPA bytes differ");
 
+    let icon = s.manifest.replace("manifest.plist", "icon-57.png");
+    let r = request(port, "GET", &icon, &[]);
+    assert_eq!(r.status, 200, "{server} icon");
+    assert_eq!(r.header("content-type"), Some("image/png"), "{server} icon");
+    assert_eq!(
+        r.header("cache-control"),
+        Some("public, max-age=31536000, immutable"),
+        "{server} icon"
+    );
+    assert_common(&r, "icon");
+
     let r = request(port, "HEAD", &s.ipa, &[]);
     assert_eq!(r.status, 200, "{server} HEAD");
     assert_eq!(
@@ -379,6 +390,8 @@ fn expected(path: &str) -> (Option<&'static str>, &'static str) {
             Some("application/octet-stream"),
             "public, max-age=31536000, immutable",
         )
+    } else if path.starts_with("/apps/") && path.ends_with(".png") {
+        (None, "public, max-age=31536000, immutable")
     } else {
         (None, "no-cache")
     }

@@ -17,6 +17,10 @@ pub struct AppInfo {
     pub min_os: Option<String>,
     /// `UIDeviceFamily`: 1 iPhone, 2 iPad, 3 Apple TV, 4 Apple Watch, 6 Mac, 7 Vision.
     pub device_family: Vec<u64>,
+    /// Icon file names (or name prefixes) from `CFBundleIcons`, `CFBundleIcons~ipad`,
+    /// `CFBundleIconFiles` and `CFBundleIconFile`, in that order, without duplicates.
+    #[serde(default)]
+    pub icon_names: Vec<String>,
 }
 
 /// Parses `Info.plist` bytes; `folder_name` is the `.app` folder's name without extension.
@@ -65,7 +69,45 @@ pub fn parse_info_plist(bytes: &[u8], folder_name: &str) -> Result<AppInfo, Stri
         name,
         min_os: string_key(dict, "MinimumOSVersion")?,
         device_family: device_family(dict)?,
+        icon_names: icon_names(dict),
     })
+}
+
+/// Icon names are optional: values of the wrong type are ignored, not errors.
+fn icon_names(dict: &Dictionary) -> Vec<String> {
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        match v {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_string)
+                .map(str::to_string)
+                .collect(),
+            Some(Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let mut names = Vec::new();
+    for key in ["CFBundleIcons", "CFBundleIcons~ipad"] {
+        if let Some(primary) = dict
+            .get(key)
+            .and_then(Value::as_dictionary)
+            .and_then(|d| d.get("CFBundlePrimaryIcon"))
+            .and_then(Value::as_dictionary)
+        {
+            names.extend(strings(primary.get("CFBundleIconFiles")));
+            names.extend(strings(primary.get("CFBundleIconName")));
+        }
+    }
+    names.extend(strings(dict.get("CFBundleIconFiles")));
+    names.extend(strings(dict.get("CFBundleIconFile")));
+    let mut unique: Vec<String> = Vec::new();
+    for n in names {
+        let n = n.trim().trim_end_matches(".png").to_string();
+        if !n.is_empty() && !n.contains('/') && !unique.contains(&n) {
+            unique.push(n);
+        }
+    }
+    unique
 }
 
 /// A string value, trimmed; `None` when absent or blank; an error when of another type.
@@ -167,9 +209,31 @@ mod tests {
         assert_eq!(info.build, "42");
         assert_eq!(info.name, "Acme & Co");
         assert_eq!(info.device_family, vec![1, 2]);
+        assert!(info.icon_names.is_empty());
         assert_eq!(
             device_family_names(&info.device_family),
             vec!["iPhone", "iPad"]
+        );
+    }
+
+    #[test]
+    fn icon_names_from_every_key() {
+        let info = parse_info_plist(
+            &xml("<key>CFBundleIdentifier</key><string>x</string>\
+                  <key>CFBundleVersion</key><string>1</string>\
+                  <key>CFBundleIcons</key><dict><key>CFBundlePrimaryIcon</key><dict>\
+                  <key>CFBundleIconFiles</key><array><string>AppIcon60x60</string></array>\
+                  <key>CFBundleIconName</key><string>AppIcon</string></dict></dict>\
+                  <key>CFBundleIcons~ipad</key><dict><key>CFBundlePrimaryIcon</key><dict>\
+                  <key>CFBundleIconFiles</key><array><string>AppIcon76x76</string><string>AppIcon60x60</string></array></dict></dict>\
+                  <key>CFBundleIconFile</key><string>Icon.png</string>\
+                  <key>CFBundleIconFiles</key><integer>3</integer>"),
+            "F",
+        )
+        .unwrap();
+        assert_eq!(
+            info.icon_names,
+            vec!["AppIcon60x60", "AppIcon", "AppIcon76x76", "Icon"]
         );
     }
 

@@ -1,8 +1,11 @@
 //! Reading an `.ipa`: only the central directory and the few entries needed, never the whole
 //! archive. The file is opened once: the zip reader uses it, then one streaming pass hashes it.
 
+mod ber;
 pub mod bundle;
+mod icons;
 pub mod info_plist;
+pub mod profile;
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -13,9 +16,31 @@ use thiserror::Error;
 use zip::ZipArchive;
 
 pub use bundle::{MainApp, find_main_app};
+pub use icons::icon_candidates;
 pub use info_plist::{AppInfo, device_family_names, parse_info_plist};
+pub use profile::{Profile, ProfileKind, parse_profile};
 
-use crate::limits;
+use crate::{icon, limits};
+
+/// The app icon as found in the IPA, converted to a standard PNG.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Icon {
+    /// The archive entry it came from.
+    pub source: String,
+    pub width: u32,
+    pub height: u32,
+    /// Whether the original was an Apple CgBI ("crushed") PNG.
+    pub crushed: bool,
+    /// A PNG any browser can show.
+    pub png: Vec<u8>,
+}
+
+/// What to read besides the metadata.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Stream the whole file through SHA-256 (a build needs it; `inspect` does not).
+    pub hash: bool,
+}
 
 /// Everything read from one IPA.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,6 +59,12 @@ pub struct Ipa {
     pub signed: bool,
     /// Whether the app carries `embedded.mobileprovision`.
     pub has_profile: bool,
+    /// The icon, when one could be read (else the site shows a placeholder).
+    pub icon: Option<Icon>,
+    /// The provisioning profile, when present and readable. UDIDs are never serialised.
+    pub profile: Option<Profile>,
+    /// Things worth telling the user that do not stop the build (an unreadable icon or profile).
+    pub notes: Vec<String>,
 }
 
 /// Why an IPA could not be read. The path is in every message.
@@ -58,13 +89,14 @@ pub enum IpaError {
     #[error("{path}: {entry} is missing, so the app cannot be identified; export the build again")]
     MissingEntry { path: PathBuf, entry: String },
     #[error(
-        "{path}: {entry} decompresses to more than {limit} bytes (limits::MAX_INFO_PLIST_BYTES); \
-         a real Info.plist is a few KiB, so this archive is damaged or hostile"
+        "{path}: {entry} decompresses to more than {limit} bytes (limits::{limit_name}); \
+         real ones are far smaller, so this archive is damaged or hostile"
     )]
     TooLarge {
         path: PathBuf,
         entry: String,
         limit: u64,
+        limit_name: &'static str,
     },
     #[error("{path}: cannot read {entry}: {detail}")]
     Entry {
@@ -76,8 +108,13 @@ pub enum IpaError {
     InfoPlist { path: PathBuf, detail: String },
 }
 
-/// Reads the facts of one IPA, opening it once.
+/// Reads the facts of one IPA for a build, opening it once.
 pub fn read_ipa(path: &Path) -> Result<Ipa, IpaError> {
+    read_ipa_with(path, ReadOptions { hash: true })
+}
+
+/// Reads the facts of one IPA, opening it once.
+pub fn read_ipa_with(path: &Path, options: ReadOptions) -> Result<Ipa, IpaError> {
     let io = |source| IpaError::Io {
         path: path.to_path_buf(),
         source,
@@ -113,7 +150,7 @@ pub fn read_ipa(path: &Path) -> Result<Ipa, IpaError> {
         &mut archive,
         path,
         &plist_name,
-        limits::MAX_INFO_PLIST_BYTES,
+        (limits::MAX_INFO_PLIST_BYTES, "MAX_INFO_PLIST_BYTES"),
     )?;
     let info =
         parse_info_plist(&plist_bytes, &app.folder_name).map_err(|detail| IpaError::InfoPlist {
@@ -121,8 +158,36 @@ pub fn read_ipa(path: &Path) -> Result<Ipa, IpaError> {
             detail: format!("{plist_name}: {detail}"),
         })?;
 
+    let mut notes = Vec::new();
+    let candidates = icon_candidates(&info.icon_names, &app.dir, names.iter().map(String::as_str));
+    let icon = read_icon(&mut archive, path, &candidates, &mut notes);
+    let profile = if has_profile {
+        let entry = app.entry("embedded.mobileprovision");
+        match read_entry_limited(
+            &mut archive,
+            path,
+            &entry,
+            (limits::MAX_PROFILE_BYTES, "MAX_PROFILE_BYTES"),
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|(bytes, _)| parse_profile(&bytes))
+        {
+            Ok(p) => Some(p),
+            Err(e) => {
+                notes.push(format!("its provisioning profile could not be read: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+
     let mut file = archive.into_inner().into_inner();
-    let (size, sha256) = hash_file(&mut file).map_err(io)?;
+    let (size, sha256) = if options.hash {
+        hash_file(&mut file).map_err(io)?
+    } else {
+        (file.metadata().map_err(io)?.len(), String::new())
+    };
     Ok(Ipa {
         path: path.to_path_buf(),
         info,
@@ -132,7 +197,60 @@ pub fn read_ipa(path: &Path) -> Result<Ipa, IpaError> {
         built_at,
         signed,
         has_profile,
+        icon,
+        profile,
+        notes,
     })
+}
+
+/// Reads the headers of the candidate icons, then decodes the largest one that decodes.
+fn read_icon<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    path: &Path,
+    candidates: &[String],
+    notes: &mut Vec<String>,
+) -> Option<Icon> {
+    let mut sized: Vec<(u64, &String)> = Vec::new();
+    for name in candidates {
+        let Ok(entry) = archive.by_name(name) else {
+            continue;
+        };
+        let mut head = Vec::with_capacity(64);
+        if entry.take(64).read_to_end(&mut head).is_err() {
+            continue;
+        }
+        if let Ok(h) = icon::png_header(&head) {
+            sized.push((u64::from(h.width) * u64::from(h.height), name));
+        }
+    }
+    sized.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    for (_, name) in sized {
+        let bytes = match read_entry_limited(
+            archive,
+            path,
+            name,
+            (limits::MAX_ICON_BYTES, "MAX_ICON_BYTES"),
+        ) {
+            Ok((bytes, _)) => bytes,
+            Err(e) => {
+                notes.push(format!("its icon {name} could not be read: {e}"));
+                continue;
+            }
+        };
+        match icon::to_standard_png(&bytes) {
+            Ok((png, header)) => {
+                return Some(Icon {
+                    source: name.clone(),
+                    width: header.width,
+                    height: header.height,
+                    crushed: header.crushed,
+                    png,
+                });
+            }
+            Err(e) => notes.push(format!("its icon {name} could not be decoded: {e}")),
+        }
+    }
+    None
 }
 
 /// Reads one entry, refusing to inflate more than `limit` bytes whatever its header claims.
@@ -140,7 +258,7 @@ fn read_entry_limited<R: Read + Seek>(
     archive: &mut ZipArchive<R>,
     path: &Path,
     entry: &str,
-    limit: u64,
+    (limit, limit_name): (u64, &'static str),
 ) -> Result<(Vec<u8>, Option<String>), IpaError> {
     let fail = |detail: String| IpaError::Entry {
         path: path.to_path_buf(),
@@ -151,6 +269,7 @@ fn read_entry_limited<R: Read + Seek>(
         path: path.to_path_buf(),
         entry: entry.to_string(),
         limit,
+        limit_name,
     };
     let file = archive.by_name(entry).map_err(|e| fail(e.to_string()))?;
     if file.size() > limit {

@@ -45,6 +45,31 @@ struct JsonRelease<'a> {
     ipa_sha256: &'a str,
     min_os: Option<&'a str>,
     devices: &'a [&'static str],
+    installable: bool,
+    icon: JsonIcon<'a>,
+    profile: Option<JsonProfile<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonIcon<'a> {
+    url: &'a str,
+    display_image_url: &'a str,
+    full_size_image_url: &'a str,
+    width: u32,
+    height: u32,
+    crushed: bool,
+    placeholder: bool,
+}
+
+#[derive(Serialize)]
+struct JsonProfile<'a> {
+    kind: &'a str,
+    name: Option<&'a str>,
+    team_name: Option<&'a str>,
+    team_id: Option<&'a str>,
+    expires: Option<&'a str>,
+    expired: bool,
+    device_count: usize,
 }
 
 fn release<'a>(r: &'a ReleaseView<'a>) -> JsonRelease<'a> {
@@ -64,6 +89,25 @@ fn release<'a>(r: &'a ReleaseView<'a>) -> JsonRelease<'a> {
         ipa_sha256: r.sha256,
         min_os: r.min_os,
         devices: &r.devices,
+        installable: r.installable,
+        icon: JsonIcon {
+            url: &r.icon.url,
+            display_image_url: &r.icon.display_image_url,
+            full_size_image_url: &r.icon.full_size_image_url,
+            width: r.icon.width,
+            height: r.icon.height,
+            crushed: r.icon.crushed,
+            placeholder: r.icon.placeholder,
+        },
+        profile: r.profile.as_ref().map(|p| JsonProfile {
+            kind: p.kind,
+            name: p.name,
+            team_name: p.team_name,
+            team_id: p.team_id,
+            expires: p.expires_iso.as_deref(),
+            expired: p.expired,
+            device_count: p.device_count,
+        }),
     }
 }
 

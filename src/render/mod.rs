@@ -1,5 +1,6 @@
 //! From the model to the list of files the site consists of. Pure: nothing here writes.
 
+mod icons;
 mod json;
 mod pages;
 pub mod theme;
@@ -8,6 +9,7 @@ pub mod views;
 use std::path::PathBuf;
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::config::Config;
@@ -49,9 +51,10 @@ pub fn render_site(
     urls: &SiteUrls,
     theme: &Theme,
     apps: &[App],
+    now: DateTime<Utc>,
 ) -> Result<Vec<OutFile>> {
     let site = SiteView::new(config, urls);
-    let views: Vec<AppView<'_>> = apps.iter().map(|a| AppView::new(a, urls)).collect();
+    let views: Vec<AppView<'_>> = apps.iter().map(|a| AppView::new(a, urls, now)).collect();
     let pages = PageRenderer::new(theme, &site);
 
     let mut files = vec![
@@ -85,6 +88,10 @@ fn app_files(app: &App, view: &AppView<'_>, pages: &PageRenderer<'_>) -> Result<
             path: release.ipa_path(),
             content: Content::Source(release.ipa.path.clone()),
         });
+        let (icon, small, large) = icons::icon_images(release);
+        files.push(OutFile::bytes(rv.icon.path.clone(), icon));
+        files.push(OutFile::bytes(rv.icon.display_image_path.clone(), small));
+        files.push(OutFile::bytes(rv.icon.full_size_image_path.clone(), large));
         if std::ptr::eq(release, app.latest()) {
             let latest = app.latest_dir();
             files.push(OutFile::bytes(
@@ -105,8 +112,8 @@ fn manifest_for(r: &ReleaseView<'_>) -> Vec<u8> {
         subtitle: None,
         ipa_url: &r.ipa_url,
         ipa_sha256: r.sha256,
-        display_image_url: None,
-        full_size_image_url: None,
+        display_image_url: Some(&r.icon.display_image_url),
+        full_size_image_url: Some(&r.icon.full_size_image_url),
     })
 }
 

@@ -22,6 +22,10 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/footer.html"),
     ),
     (
+        "icon.html",
+        include_str!("../../themes/default/templates/icon.html"),
+    ),
+    (
         "install_button.html",
         include_str!("../../themes/default/templates/install_button.html"),
     ),

@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
+use chrono::{DateTime, Utc};
+
 use crate::config::Config;
-use crate::ipa::device_family_names;
+use crate::ipa::{Profile, ProfileKind, device_family_names};
 use crate::model::{App, Release};
 use crate::urls::{SiteUrls, install_link};
 
@@ -59,10 +61,111 @@ pub struct ReleaseView<'a> {
     pub ipa_url: String,
     /// The `itms-services://` link (not HTML-escaped: templates escape it).
     pub install_url: String,
+    /// False for App Store-signed builds, which can never install over the air.
+    pub installable: bool,
+    pub icon: IconView,
+    pub profile: Option<ProfileView<'a>>,
+}
+
+/// The release's icon files (site-relative) and where the image came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct IconView {
+    pub path: String,
+    pub display_image_path: String,
+    pub full_size_image_path: String,
+    pub url: String,
+    pub display_image_url: String,
+    pub full_size_image_url: String,
+    pub width: u32,
+    pub height: u32,
+    /// The original was an Apple CgBI PNG, converted for browsers.
+    pub crushed: bool,
+    /// No usable icon in the IPA: a generated one.
+    pub placeholder: bool,
+}
+
+impl IconView {
+    pub fn new(r: &Release, urls: &SiteUrls) -> Self {
+        let (path, small, large) = icon_paths(r);
+        let (width, height, crushed) = match &r.ipa.icon {
+            Some(i) => (i.width, i.height, i.crushed),
+            None => (
+                crate::icon::placeholder::SIZE,
+                crate::icon::placeholder::SIZE,
+                false,
+            ),
+        };
+        IconView {
+            url: urls.abs(&path),
+            display_image_url: urls.abs(&small),
+            full_size_image_url: urls.abs(&large),
+            path,
+            display_image_path: small,
+            full_size_image_path: large,
+            width,
+            height,
+            crushed,
+            placeholder: r.ipa.icon.is_none(),
+        }
+    }
+}
+
+/// Where a release's icons go: the icon as found, and the manifest's 57 and 512 px images.
+pub fn icon_paths(r: &Release) -> (String, String, String) {
+    (
+        format!("{}icon.png", r.dir),
+        format!("{}icon-57.png", r.dir),
+        format!("{}icon-512.png", r.dir),
+    )
+}
+
+/// Profile facts for pages and `releases.json`; never device UDIDs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileView<'a> {
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub name: Option<&'a str>,
+    pub team_name: Option<&'a str>,
+    pub team_id: Option<&'a str>,
+    /// `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    pub expires_iso: Option<String>,
+    pub expired: bool,
+    /// Expires within 14 days.
+    pub expires_soon: bool,
+    pub device_count: usize,
+}
+
+/// How far ahead an expiry is worth a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+impl<'a> ProfileView<'a> {
+    pub fn new(p: &'a Profile, now: DateTime<Utc>) -> Self {
+        let soon = now + chrono::Duration::days(EXPIRY_WARNING_DAYS);
+        ProfileView {
+            kind: p.kind.as_str(),
+            kind_label: match p.kind {
+                ProfileKind::Development => "Development",
+                ProfileKind::AdHoc => "Ad hoc",
+                ProfileKind::Enterprise => "Enterprise",
+                ProfileKind::AppStore => "App Store",
+            },
+            name: p.name.as_deref(),
+            team_name: p.team_name.as_deref(),
+            team_id: p.team_id.as_deref(),
+            expires: p.expires.map(|d| d.format("%Y-%m-%d").to_string()),
+            expires_iso: p
+                .expires
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            expired: p.is_expired(now),
+            expires_soon: !p.is_expired(now) && p.expires.is_some_and(|e| e <= soon),
+            device_count: p.device_count,
+        }
+    }
 }
 
 impl<'a> ReleaseView<'a> {
-    pub fn new(r: &'a Release, urls: &SiteUrls) -> Self {
+    pub fn new(r: &'a Release, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
         let manifest_url = urls.abs(&r.manifest_path());
         ReleaseView {
             name: r.name(),
@@ -89,6 +192,13 @@ impl<'a> ReleaseView<'a> {
             ipa_url: urls.abs(&r.ipa_path()),
             install_url: install_link(&manifest_url),
             manifest_url,
+            installable: r
+                .ipa
+                .profile
+                .as_ref()
+                .is_none_or(|p| p.kind.installable_over_the_air()),
+            icon: IconView::new(r, urls),
+            profile: r.ipa.profile.as_ref().map(|p| ProfileView::new(p, now)),
         }
     }
 }
@@ -106,7 +216,7 @@ pub struct AppView<'a> {
 }
 
 impl<'a> AppView<'a> {
-    pub fn new(app: &'a App, urls: &SiteUrls) -> Self {
+    pub fn new(app: &'a App, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
         AppView {
             name: &app.name,
             bundle_id: &app.bundle_id,
@@ -114,11 +224,11 @@ impl<'a> AppView<'a> {
             url: urls.abs(&app.dir),
             latest_url: urls.abs(&app.latest_dir()),
             release_count: app.releases.len(),
-            latest: ReleaseView::new(app.latest(), urls),
+            latest: ReleaseView::new(app.latest(), urls, now),
             releases: app
                 .releases
                 .iter()
-                .map(|r| ReleaseView::new(r, urls))
+                .map(|r| ReleaseView::new(r, urls, now))
                 .collect(),
         }
     }

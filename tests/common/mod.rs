@@ -282,3 +282,39 @@ pub fn assert_plistutil_reads(path: &Path) -> bool {
 pub fn spec(bundle: &str, version: &str, build: &str) -> IpaSpec {
     IpaSpec::new(bundle, version, build)
 }
+
+/// Screenshots a page with headless Chromium (scripts off, no network) into `target/screenshots/`
+/// and returns what the browser decoded of each icon: `{"icons": [{src, complete, width, height}]}`.
+pub fn screenshot(page: &Path, name: &str) -> Option<serde_json::Value> {
+    let playwright = project_dir().join(".test-tools/amp/node_modules/playwright-core");
+    let chromium = std::env::var_os("CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    if !playwright.join("index.mjs").is_file() || which("node").is_none() {
+        missing_tool("playwright-core", "run scripts/install-test-tools");
+        return None;
+    }
+    if !chromium.is_file() {
+        missing_tool("chromium", "apt-get install chromium");
+        return None;
+    }
+    let dir = project_dir().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_png = dir.join(format!("{name}.png"));
+    let url = format!("file://{}", page.display());
+    let out = Command::new("node")
+        .arg(project_dir().join("tests/support/screenshot.mjs"))
+        .arg(&playwright)
+        .arg(&url)
+        .arg(&out_png)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "screenshot of {url} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out_png.is_file());
+    Some(serde_json::from_slice(&out.stdout).expect("screenshot JSON"))
+}
