@@ -189,29 +189,68 @@ title: My Test Builds
 base_url: https://beta.example.com/
 # releases_dir: releases
 # output_dir: public
-# noindex: true
+# language: en        # or de
+# noindex: true       # keep test builds out of search engines
+";
+
+const INIT_RELEASES_README: &str = "\
+# Releases
+
+Put each build here as an `.ipa` file, in any folder layout you like, for example:
+
+    releases/
+      1.4.0/MyApp.ipa
+      1.4.0/notes.md          release notes for every IPA in this folder
+      nightly/MyApp.ipa
+      nightly/MyApp.md        or notes for one IPA: same name, .md
+
+Notes are Markdown with optional front matter:
+
+    ---
+    title: Shared notebooks
+    date: 2026-10-20
+    channel: beta            # default: stable
+    draft: false             # drafts are left out unless `otasite build --drafts`
+    summary: One line for feeds
+    ---
+    - What changed, for testers.
+    ![screenshot](screen.png)   images next to the notes are copied
+
+Releases are grouped into apps by bundle id and ordered by version, then build.
+Hidden folders and __MACOSX are ignored. Run `otasite build` in the site folder.
 ";
 
 fn init_site(dir: &Path) -> Result<()> {
-    let config = dir.join("site.yaml");
-    if config.exists() {
+    let files = [
+        (dir.join("site.yaml"), INIT_SITE_YAML),
+        (dir.join("releases").join("README.md"), INIT_RELEASES_README),
+        (
+            dir.join(".gitignore"),
+            "/public/\n/server-config/\n/.otasite/\n",
+        ),
+    ];
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(p, _)| p.exists())
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    if !existing.is_empty() {
         bail!(
-            "{}: already exists; otasite init does not overwrite a site",
-            config.display()
+            "{} already exist{}; otasite init never overwrites files. Remove them or choose another folder",
+            existing.join(", "),
+            if existing.len() == 1 { "s" } else { "" }
         );
     }
-    std::fs::create_dir_all(dir.join("releases"))
-        .with_context(|| format!("cannot create {}", dir.join("releases").display()))?;
-    std::fs::write(&config, INIT_SITE_YAML)
-        .with_context(|| format!("cannot write {}", config.display()))?;
-    let gitignore = dir.join(".gitignore");
-    if !gitignore.exists() {
-        std::fs::write(&gitignore, "/public/\n/.otasite/\n")
-            .with_context(|| format!("cannot write {}", gitignore.display()))?;
+    for (path, text) in &files {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     eprintln!(
         "Created {}. Set title and base_url, put .ipa files under {}, then run `otasite build {}`.",
-        config.display(),
+        files[0].0.display(),
         dir.join("releases").display(),
         dir.display()
     );

@@ -51,6 +51,7 @@ struct RawConfig {
     output_dir: Option<PathBuf>,
     server_config_dir: Option<PathBuf>,
     theme: Option<String>,
+    language: Option<String>,
     hosting: Option<Vec<Host>>,
     noindex: Option<bool>,
 }
@@ -67,6 +68,8 @@ pub struct Config {
     /// Where server-side snippets (nginx, Caddy) go; never inside the web root.
     pub server_config_dir: PathBuf,
     pub theme: String,
+    /// Language of the pages and the theme's strings (`en`, `de`, or a theme's own).
+    pub language: String,
     pub hosting: Vec<Host>,
     pub noindex: bool,
 }
@@ -124,6 +127,13 @@ impl Config {
                 at("theme")
             );
         }
+        let language = raw.language.unwrap_or_else(|| "en".into());
+        if !is_simple_name(&language) {
+            bail!(
+                "{}: `language` must be a language code such as `en` or `de`, got {language:?}",
+                at("language")
+            );
+        }
         let mut hosting = raw.hosting.unwrap_or_else(|| Host::ALL.to_vec());
         hosting.dedup();
 
@@ -137,6 +147,7 @@ impl Config {
                 .server_config_dir
                 .unwrap_or_else(|| "server-config".into()),
             theme,
+            language,
             hosting,
             noindex: raw.noindex.unwrap_or(true),
         })

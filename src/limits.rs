@@ -63,3 +63,6 @@ pub const MAX_PROFILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Most icon files whose headers are read when choosing the app icon.
 pub const MAX_ICON_CANDIDATES: usize = 64;
+
+/// Largest image a release note may show.
+pub const MAX_NOTE_IMAGE_BYTES: u64 = 20 * 1024 * 1024;

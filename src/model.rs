@@ -15,6 +15,10 @@ use crate::notes::Notes;
 use crate::urls::slugify;
 use crate::version;
 
+/// Stands for "the site root" in `Release::notes_html`. It cannot come from a note: Markdown
+/// replaces NUL characters.
+pub const ROOT_MARK: &str = "\u{0}root\u{0}";
+
 /// One IPA with its notes, as loaded.
 #[derive(Debug, Clone)]
 pub struct LoadedRelease {
@@ -35,6 +39,9 @@ pub struct Release {
     pub dir: String,
     /// File name of the IPA in `dir`, e.g. `acme-beta-1.2.0.ipa`.
     pub ipa_file: String,
+    /// The notes as safe HTML. Image URLs start with [`ROOT_MARK`], which each page replaces
+    /// with its own way to the site root (and feeds with the base URL).
+    pub notes_html: String,
 }
 
 impl Release {
@@ -56,6 +63,11 @@ impl Release {
 
     pub fn ipa_path(&self) -> String {
         format!("{}{}", self.dir, self.ipa_file)
+    }
+
+    /// Site-relative path of a notes image.
+    pub fn image_path(&self, file_name: &str) -> String {
+        format!("{}img/{file_name}", self.dir)
     }
 }
 
@@ -81,6 +93,23 @@ impl App {
 
     pub fn latest_dir(&self) -> String {
         format!("{}latest/", self.dir)
+    }
+
+    /// Each channel with the index of its newest release: `stable` first, then by name.
+    pub fn channels(&self) -> Vec<(&str, usize)> {
+        let mut channels: Vec<(&str, usize)> = Vec::new();
+        for (i, r) in self.releases.iter().enumerate() {
+            if !channels.iter().any(|(c, _)| *c == r.notes.channel) {
+                channels.push((&r.notes.channel, i));
+            }
+        }
+        channels.sort_by_key(|(c, _)| (*c != "stable", c.to_ascii_lowercase()));
+        channels
+    }
+
+    /// `apps/<app>/<channel>/latest/`.
+    pub fn channel_latest_dir(&self, channel: &str) -> String {
+        format!("{}{}/latest/", self.dir, slugify(channel, "channel"))
     }
 }
 
@@ -118,6 +147,7 @@ pub fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Result<Vec<
                 .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok())
                 .map(|t| t.and_utc())
         });
+        let notes_html = l.notes.html(&format!("{ROOT_MARK}{dir}img/"));
         let entry = by_bundle.entry(info.bundle_id.clone());
         entry
             .or_insert_with(|| (app_dir, Vec::new()))
@@ -129,6 +159,7 @@ pub fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Result<Vec<
                 date,
                 dir,
                 ipa_file,
+                notes_html,
             });
     }
 
@@ -152,6 +183,19 @@ pub fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Result<Vec<
                     "{} and {} {what}: remove one, or give one a new CFBundleVersion",
                     a.ipa.path.display(),
                     b.ipa.path.display()
+                );
+            }
+        }
+        for r in &releases {
+            let channel_dir = format!("{dir}{}/", slugify(&r.notes.channel, "channel"));
+            if let Some(clash) = releases.iter().find(|o| o.dir == channel_dir) {
+                bail!(
+                    "{}: the channel {:?} would share the folder {channel_dir} with release {} ({}); \
+                     rename the channel",
+                    r.notes_path.as_deref().unwrap_or(&r.ipa.path).display(),
+                    r.notes.channel,
+                    clash.version(),
+                    clash.build()
                 );
             }
         }
@@ -241,6 +285,8 @@ mod tests {
         assert_eq!(b.releases[0].ipa_file, "acme-co-1.10.0.ipa");
         // latest follows the newest stable release, not the newer beta
         assert_eq!(b.latest().build(), "1");
+        assert_eq!(b.channels(), vec![("stable", 1), ("beta", 0)]);
+        assert_eq!(b.channel_latest_dir("beta"), "apps/com.b/beta/latest/");
         assert_eq!(
             b.releases[0].date.unwrap().to_rfc3339(),
             "2024-01-02T03:04:05+00:00"

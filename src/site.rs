@@ -79,8 +79,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         warnings.extend(crate::warnings::ipa_warnings(&r.ipa, now));
     }
     let theme = timed("load theme", || Theme::load(&opts.site_dir, &config.theme))?;
+    let strings = crate::render::i18n::Strings::load(
+        &config.language,
+        &opts.site_dir.join("themes").join(&config.theme),
+    )
+    .context("site.yaml `language`")?;
     let urls = SiteUrls::new(config.base_url.clone());
-    let mut files = timed("render", || render_site(&config, &urls, &theme, &apps, now))?;
+    let mut files = timed("render", || {
+        render_site(&config, &urls, &theme, &apps, &strings, now)
+    })?;
     let immutable: Vec<String> = files
         .iter()
         .map(|f| f.path.clone())

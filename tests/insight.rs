@@ -283,7 +283,10 @@ fn site_of_fixtures_shows_real_icons_profile_facts_and_no_udid() {
     let ent = site.read("apps/com.icyleaf.test.demo/1.0-1/index.html");
     assert!(ent.contains("VPN &amp; Device Management") && ent.contains("Enterprise"));
     let dev_page = site.read("apps/com.ineva.test-rtmp.test/1.0-1/index.html");
-    assert!(dev_page.contains("Developer Mode") && dev_page.contains("35 devices"));
+    assert!(
+        dev_page.contains("Developer Mode")
+            && dev_page.contains("Development: 35 registered devices")
+    );
     assert!(dev_page.contains("expired on 2022-05-09"));
 
     // Icons are real PNGs of the right sizes; the manifest names them.
@@ -376,12 +379,12 @@ fn synthetic_profiles_drive_warnings_and_pages() {
     );
     let page = site.read("apps/com.soon/1.0-1/index.html");
     assert!(
-        page.contains("profile expires on"),
+        page.contains("provisioning profile expires on"),
         "the page warns testers too"
     );
     let ok_page = site.read("apps/com.ok/1.0-1/index.html");
     assert!(
-        ok_page.contains("Ad hoc: the 2 devices registered in its profile"),
+        ok_page.contains("Ad hoc: 2 registered devices"),
         "{ok_page}"
     );
     let json: serde_json::Value = serde_json::from_str(&site.read("releases.json")).unwrap();

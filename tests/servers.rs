@@ -410,7 +410,6 @@ fn url_paths(public: &Path) -> Vec<String> {
             || rel.starts_with('_')
             || rel == "web.config"
             || rel == "vercel.json"
-            || rel == "robots.txt"
         {
             continue;
         }

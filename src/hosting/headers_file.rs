@@ -2,7 +2,7 @@
 //!
 //! Both hosts match a rule's path with `*` as "any characters" and apply every matching rule;
 //! Cloudflare joins two values of one header with a comma, so no header is set by two rules
-//! that can match the same path. Cloudflare allows at most 100 rules: we write eight.
+//! that can match the same path. Cloudflare allows at most 100 rules: we write ten.
 
 use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy, banner};
 
@@ -37,6 +37,8 @@ pub fn headers(p: &Policy<'_>) -> Vec<u8> {
     rule(&mut s, "/", &[("Cache-Control", NO_CACHE)]);
     rule(&mut s, "/*/", &[("Cache-Control", NO_CACHE)]);
     rule(&mut s, "/*.json", &[("Cache-Control", NO_CACHE)]);
+    rule(&mut s, "/*.xml", &[("Cache-Control", NO_CACHE)]);
+    rule(&mut s, "/*.txt", &[("Cache-Control", NO_CACHE)]);
     s.truncate(s.trim_end().len());
     s.push('\n');
     s.into_bytes()

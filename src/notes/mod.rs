@@ -4,13 +4,13 @@
 
 mod markdown;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-pub use markdown::{is_safe_url, render_markdown};
+pub use markdown::{ImageSrc, escape_attr, image_refs, is_safe_url, render_markdown};
 
 use crate::{config::key_line, config::yaml_error, limits};
 
@@ -34,8 +34,24 @@ pub struct Notes {
     pub channel: String,
     pub draft: bool,
     pub summary: Option<String>,
-    /// Safe HTML rendered from the Markdown body.
-    pub html: String,
+    /// The Markdown body.
+    pub markdown: String,
+    /// Images the body shows, found next to the notes file.
+    pub images: Vec<NoteImage>,
+    /// The 1-based line of the notes file where the body starts (for messages).
+    pub body_line: usize,
+}
+
+/// An image a note shows: copied into the release folder under a name with its content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteImage {
+    /// The destination as written in the Markdown.
+    pub reference: String,
+    pub source: PathBuf,
+    pub width: u32,
+    pub height: u32,
+    /// `<slug>-<hash>.<ext>`: a new image never reuses a cached name.
+    pub file_name: String,
 }
 
 impl Notes {
@@ -43,21 +59,104 @@ impl Notes {
     pub fn empty() -> Notes {
         Notes {
             channel: "stable".into(),
+            body_line: 1,
             ..Notes::default()
         }
     }
+
+    /// Safe HTML of the body; images are linked under `image_dir` (relative to the page).
+    pub fn html(&self, image_dir: &str) -> String {
+        render_markdown(&self.markdown, &|reference| {
+            self.images
+                .iter()
+                .find(|i| i.reference == reference)
+                .map(|i| ImageSrc {
+                    src: format!("{image_dir}{}", i.file_name),
+                    width: i.width,
+                    height: i.height,
+                })
+        })
+    }
 }
 
-/// Reads and parses a notes file.
+/// Reads and parses a notes file, and finds the images it shows.
 pub fn load_notes(path: &Path) -> Result<Notes> {
     let text = limits::read_text_limited(path, limits::MAX_NOTES_BYTES, "notes file")?;
-    parse_notes(&text, path)
+    let mut notes = parse_notes(&text, path)?;
+    notes.images = find_images(&notes, path)?;
+    Ok(notes)
+}
+
+/// Resolves the local images a note references; a missing one is an error with its line.
+fn find_images(notes: &Notes, path: &Path) -> Result<Vec<NoteImage>> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut images: Vec<NoteImage> = Vec::new();
+    for (reference, offset) in image_refs(&notes.markdown) {
+        let line = notes.body_line + notes.markdown[..offset].matches('\n').count();
+        let at = format!("{}:{line}", path.display());
+        let lower = reference.to_ascii_lowercase();
+        if lower.contains(':')
+            || lower.starts_with("//")
+            || images.iter().any(|i| i.reference == reference)
+        {
+            // Remote and data URLs cannot be sized for AMP: their alt text is shown instead.
+            continue;
+        }
+        let decoded =
+            percent_encoding::percent_decode_str(reference.split(['?', '#']).next().unwrap_or(""))
+                .decode_utf8_lossy()
+                .into_owned();
+        let rel = Path::new(&decoded);
+        if decoded.is_empty()
+            || !rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            bail!(
+                "{at}: image {reference:?} must be a file next to the notes (no `..`, no absolute path)"
+            );
+        }
+        let source = dir.join(rel);
+        if !source.is_file() {
+            bail!(
+                "{at}: image {reference:?} not found: put {} next to the notes file, or fix the name",
+                source.display()
+            );
+        }
+        let size = imagesize::size(&source).map_err(|e| {
+            anyhow::anyhow!("{at}: {reference:?} is not a PNG, JPEG, GIF or WebP image ({e})")
+        })?;
+        let bytes = limits::read_limited(&source, limits::MAX_NOTE_IMAGE_BYTES, "image")?;
+        let digest = crate::ipa::to_hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        let stem = rel
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ext = rel
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_else(|| "img".into());
+        images.push(NoteImage {
+            file_name: format!(
+                "{}-{}.{}",
+                crate::urls::slugify(&stem, "image"),
+                &digest[..10],
+                crate::urls::slugify(&ext, "img")
+            ),
+            reference,
+            source,
+            width: u32::try_from(size.width).unwrap_or(u32::MAX),
+            height: u32::try_from(size.height).unwrap_or(u32::MAX),
+        });
+    }
+    Ok(images)
 }
 
 /// Parses notes text; `file` is used only in messages.
 pub fn parse_notes(text: &str, file: &Path) -> Result<Notes> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front_text, body) = split_front_matter(text, file)?;
+    let body_line = 1 + text[..text.len() - body.len()].matches('\n').count();
     let front: FrontMatter = match front_text {
         Some(yaml) if !yaml.trim().is_empty() => {
             serde_yaml_ng::from_str(yaml).map_err(|e| yaml_error(file, 1, &e))?
@@ -103,7 +202,9 @@ pub fn parse_notes(text: &str, file: &Path) -> Result<Notes> {
         channel,
         draft: front.draft,
         summary: front.summary.filter(|s| !s.trim().is_empty()),
-        html: render_markdown(body),
+        markdown: body.to_string(),
+        images: Vec::new(),
+        body_line,
     })
 }
 
@@ -165,7 +266,8 @@ mod tests {
         assert_eq!(n.title.as_deref(), Some("Big one"));
         assert_eq!(n.channel, "beta");
         assert_eq!(n.date.unwrap().to_rfc3339(), "2024-05-01T00:00:00+00:00");
-        assert!(n.html.contains("<h1>Hello</h1>"));
+        assert!(n.html("").contains("<h1 id=\"hello\">Hello</h1>"));
+        assert_eq!(n.body_line, 6);
         assert!(!n.draft);
     }
 
@@ -173,7 +275,7 @@ mod tests {
     fn no_front_matter_means_defaults() {
         let n = parse("Just notes\n").unwrap();
         assert_eq!(n.channel, "stable");
-        assert!(n.html.contains("<p>Just notes</p>"));
+        assert!(n.html("").contains("<p>Just notes</p>"));
     }
 
     #[test]
@@ -204,6 +306,39 @@ mod tests {
     fn channel_must_be_url_safe() {
         assert!(parse("---\nchannel: my beta\n---\n").is_err());
         assert!(parse("---\nchannel: nightly-2\n---\n").is_ok());
+    }
+
+    #[test]
+    fn images_next_to_the_notes() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = crate::icon::encode_png(&crate::icon::Rgba {
+            width: 4,
+            height: 3,
+            pixels: vec![0; 48],
+        });
+        std::fs::write(dir.path().join("Shot 1.PNG"), &png).unwrap();
+        let notes = dir.path().join("notes.md");
+        std::fs::write(&notes, "---\ntitle: x\n---\nText\n\n![the shot](Shot%201.PNG)\n![far](https://x.example/a.png)\n").unwrap();
+        let n = load_notes(&notes).unwrap();
+        assert_eq!(n.images.len(), 1);
+        assert_eq!((n.images[0].width, n.images[0].height), (4, 3));
+        assert!(
+            n.images[0].file_name.starts_with("shot-1-") && n.images[0].file_name.ends_with(".png")
+        );
+        let html = n.html("../1.0-1/img/");
+        assert!(
+            html.contains(&format!("src=\"../1.0-1/img/{}\"", n.images[0].file_name)),
+            "{html}"
+        );
+
+        std::fs::write(&notes, "---\ntitle: x\n---\nText\n\n![gone](nope.png)\n").unwrap();
+        let e = format!("{:#}", load_notes(&notes).unwrap_err());
+        assert!(e.contains("notes.md:6") && e.contains("nope.png"), "{e}");
+        std::fs::write(&notes, "![up](../secret.png)\n").unwrap();
+        assert!(format!("{:#}", load_notes(&notes).unwrap_err()).contains("next to the notes"));
+        std::fs::write(dir.path().join("fake.png"), "not an image").unwrap();
+        std::fs::write(&notes, "![f](fake.png)\n").unwrap();
+        assert!(format!("{:#}", load_notes(&notes).unwrap_err()).contains("not a PNG"));
     }
 
     #[test]

@@ -80,7 +80,7 @@ fn release<'a>(r: &'a ReleaseView<'a>) -> JsonRelease<'a> {
         date: r.date_iso.as_deref(),
         title: r.title,
         summary: r.summary,
-        notes_html: r.notes_html,
+        notes_html: &r.notes_html_absolute,
         page_url: &r.page_url,
         manifest_url: &r.manifest_url,
         ipa_url: &r.ipa_url,

@@ -1,8 +1,11 @@
 //! From the model to the list of files the site consists of. Pure: nothing here writes.
 
+mod feed;
+pub mod i18n;
 mod icons;
 mod json;
 mod pages;
+mod qr;
 pub mod theme;
 pub mod views;
 
@@ -51,11 +54,12 @@ pub fn render_site(
     urls: &SiteUrls,
     theme: &Theme,
     apps: &[App],
+    strings: &i18n::Strings,
     now: DateTime<Utc>,
 ) -> Result<Vec<OutFile>> {
     let site = SiteView::new(config, urls);
     let views: Vec<AppView<'_>> = apps.iter().map(|a| AppView::new(a, urls, now)).collect();
-    let pages = PageRenderer::new(theme, &site);
+    let pages = PageRenderer::new(theme, &site, strings);
 
     let mut files = vec![
         OutFile::bytes("index.html", pages.index(&views)?),
@@ -63,6 +67,21 @@ pub fn render_site(
         OutFile::bytes("releases.json", releases_json(&site, &views)),
         OutFile::bytes("robots.txt", robots_txt(config.noindex)),
     ];
+    let all: Vec<&ReleaseView<'_>> = views.iter().flat_map(|a| &a.releases).collect();
+    let site_feed = urls.abs("feed.xml");
+    files.push(OutFile::bytes(
+        "feed.xml",
+        feed::atom(
+            &site,
+            &feed::FeedMeta {
+                title: site.title,
+                subtitle: site.description,
+                self_url: &site_feed,
+                page_url: site.base_url,
+            },
+            &all,
+        ),
+    ));
     let per_app: Vec<Vec<OutFile>> = apps
         .par_iter()
         .zip(views.par_iter())
@@ -77,17 +96,48 @@ fn app_files(app: &App, view: &AppView<'_>, pages: &PageRenderer<'_>) -> Result<
         format!("{}index.html", app.dir),
         pages.app(view)?,
     )];
+    let feed_url = urls_abs_feed(view);
+    files.push(OutFile::bytes(
+        format!("{}feed.xml", app.dir),
+        feed::atom(
+            pages.site(),
+            &feed::FeedMeta {
+                title: view.name,
+                subtitle: Some(view.bundle_id),
+                self_url: &feed_url,
+                page_url: &view.url,
+            },
+            &view.releases.iter().collect::<Vec<_>>(),
+        ),
+    ));
+    for channel in &view.channels {
+        let rv = &view.releases[channel.index];
+        files.push(OutFile::bytes(
+            format!("{}index.html", channel.path),
+            pages.release(view, channel.index, &channel.path, &channel.url)?,
+        ));
+        files.push(OutFile::bytes(
+            format!("{}manifest.plist", channel.path),
+            manifest_for(rv),
+        ));
+    }
     for (i, (release, rv)) in app.releases.iter().zip(&view.releases).enumerate() {
         let manifest = manifest_for(rv);
         files.push(OutFile::bytes(
             format!("{}index.html", release.dir),
-            pages.release(view, i, &release.dir)?,
+            pages.release(view, i, &release.dir, &rv.page_url)?,
         ));
         files.push(OutFile::bytes(release.manifest_path(), manifest.clone()));
         files.push(OutFile {
             path: release.ipa_path(),
             content: Content::Source(release.ipa.path.clone()),
         });
+        for image in &release.notes.images {
+            files.push(OutFile {
+                path: release.image_path(&image.file_name),
+                content: Content::Source(image.source.clone()),
+            });
+        }
         let (icon, small, large) = icons::icon_images(release);
         files.push(OutFile::bytes(rv.icon.path.clone(), icon));
         files.push(OutFile::bytes(rv.icon.display_image_path.clone(), small));
@@ -96,12 +146,17 @@ fn app_files(app: &App, view: &AppView<'_>, pages: &PageRenderer<'_>) -> Result<
             let latest = app.latest_dir();
             files.push(OutFile::bytes(
                 format!("{latest}index.html"),
-                pages.release(view, i, &latest)?,
+                pages.release(view, i, &latest, &view.latest_url)?,
             ));
             files.push(OutFile::bytes(format!("{latest}manifest.plist"), manifest));
         }
     }
     Ok(files)
+}
+
+/// The app's feed URL, next to its page.
+fn urls_abs_feed(view: &AppView<'_>) -> String {
+    format!("{}feed.xml", view.url)
 }
 
 fn manifest_for(r: &ReleaseView<'_>) -> Vec<u8> {

@@ -4,75 +4,152 @@ use anyhow::{Result, anyhow};
 use serde::Serialize;
 use tera::Context;
 
+use super::i18n::Strings;
+use super::qr::qr_svg;
 use super::theme::Theme;
 use super::views::{AppView, SiteView};
+use crate::model::ROOT_MARK;
 use crate::urls::root_prefix;
 
 /// Per-page facts every template gets as `page`.
 #[derive(Debug, Serialize)]
 struct PageView<'a> {
+    /// This page's own absolute URL.
+    url: String,
     canonical: String,
     /// Relative path from this page to the site root, e.g. `../../`.
     root: String,
     css: &'a str,
     is_latest: bool,
+    /// The Atom feed this page announces.
+    feed_url: String,
+    /// An inline SVG QR code of `url`, on pages a desktop visitor hands to a phone.
+    qr_svg: Option<String>,
 }
 
 /// Renders pages; holds what every page shares.
 pub struct PageRenderer<'a> {
     theme: &'a Theme,
     site: &'a SiteView<'a>,
+    strings: &'a Strings,
 }
 
 impl<'a> PageRenderer<'a> {
-    pub fn new(theme: &'a Theme, site: &'a SiteView<'a>) -> Self {
-        PageRenderer { theme, site }
+    pub fn new(theme: &'a Theme, site: &'a SiteView<'a>, strings: &'a Strings) -> Self {
+        PageRenderer {
+            theme,
+            site,
+            strings,
+        }
+    }
+
+    pub fn site(&self) -> &SiteView<'a> {
+        self.site
     }
 
     pub fn index(&self, apps: &[AppView<'_>]) -> Result<String> {
-        let mut ctx = self.context("", self.site.base_url.to_string(), false);
+        let base = self.site.base_url.to_string();
+        let page = self.page(
+            "",
+            base.clone(),
+            base,
+            false,
+            format!("{}feed.xml", self.site.base_url),
+            false,
+        );
+        let mut ctx = self.context(&page);
         ctx.insert("apps", apps);
         self.render("index.html", "", &ctx)
     }
 
     pub fn app(&self, app: &AppView<'_>) -> Result<String> {
-        let mut ctx = self.context(app.path, app.url.clone(), false);
+        let page = self.page(
+            app.path,
+            app.url.clone(),
+            app.url.clone(),
+            false,
+            format!("{}feed.xml", app.url),
+            true,
+        );
+        let mut ctx = self.context(&page);
         ctx.insert("app", app);
         self.render("app.html", app.path, &ctx)
     }
 
-    /// A release page at `at` (its own folder, or the app's `latest/`).
-    pub fn release(&self, app: &AppView<'_>, index: usize, at: &str) -> Result<String> {
-        let release = &app.releases[index];
+    /// A release page at `at`: its own folder, or a `latest/` folder of the app.
+    pub fn release(
+        &self,
+        app: &AppView<'_>,
+        index: usize,
+        at: &str,
+        at_url: &str,
+    ) -> Result<String> {
+        let mut release = app.releases[index].clone();
         let is_latest = at != release.path;
-        let mut ctx = self.context(at, release.page_url.clone(), is_latest);
+        if is_latest {
+            release.notes_html = release
+                .notes_html_marked
+                .replace(ROOT_MARK, &root_prefix(at));
+        }
+        let page = self.page(
+            at,
+            at_url.to_string(),
+            release.page_url.clone(),
+            is_latest,
+            format!("{}feed.xml", app.url),
+            true,
+        );
+        let mut ctx = self.context(&page);
         ctx.insert("app", app);
-        ctx.insert("release", release);
+        ctx.insert("release", &release);
         self.render("release.html", at, &ctx)
     }
 
     pub fn not_found(&self) -> Result<String> {
         // Served at any depth, so its links are absolute.
-        let ctx = self.context_with_root(self.site.base_url.to_string(), self.site.base_url, false);
+        let base = self.site.base_url.to_string();
+        let mut page = self.page(
+            "",
+            base.clone(),
+            base.clone(),
+            false,
+            format!("{base}feed.xml"),
+            false,
+        );
+        page.root = base;
+        let ctx = self.context(&page);
         self.render("404.html", "404.html", &ctx)
     }
 
-    fn context(&self, dir: &str, canonical: String, is_latest: bool) -> Context {
-        self.context_with_root(canonical, &root_prefix(dir), is_latest)
+    fn page(
+        &self,
+        dir: &str,
+        url: String,
+        canonical: String,
+        is_latest: bool,
+        feed_url: String,
+        with_qr: bool,
+    ) -> PageView<'a> {
+        PageView {
+            qr_svg: if with_qr {
+                qr_svg(&url, self.strings.get("qr_label"))
+            } else {
+                None
+            },
+            url,
+            canonical,
+            root: root_prefix(dir),
+            css: &self.theme.css,
+            is_latest,
+            feed_url,
+        }
     }
 
-    fn context_with_root(&self, canonical: String, root: &str, is_latest: bool) -> Context {
+    fn context(&self, page: &PageView<'_>) -> Context {
         let mut ctx = Context::new();
         ctx.insert("site", self.site);
-        ctx.insert(
-            "page",
-            &PageView {
-                canonical,
-                root: root.to_string(),
-                css: &self.theme.css,
-                is_latest,
-            },
-        );
+        ctx.insert("page", page);
+        ctx.insert("t", self.strings.map());
         ctx
     }
 

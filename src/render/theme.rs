@@ -30,6 +30,14 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/install_button.html"),
     ),
     (
+        "requirements.html",
+        include_str!("../../themes/default/templates/requirements.html"),
+    ),
+    (
+        "qr.html",
+        include_str!("../../themes/default/templates/qr.html"),
+    ),
+    (
         "index.html",
         include_str!("../../themes/default/templates/index.html"),
     ),

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::ipa::{Profile, ProfileKind, device_family_names};
+use crate::model::ROOT_MARK;
 use crate::model::{App, Release};
-use crate::urls::{SiteUrls, install_link};
+use crate::urls::{SiteUrls, install_link, root_prefix};
 
 #[derive(Debug, Serialize)]
 pub struct SiteView<'a> {
@@ -17,7 +18,7 @@ pub struct SiteView<'a> {
     pub base_url: &'a str,
     pub noindex: bool,
     pub generator: String,
-    pub language: &'static str,
+    pub language: &'a str,
 }
 
 impl<'a> SiteView<'a> {
@@ -28,7 +29,7 @@ impl<'a> SiteView<'a> {
             base_url: urls.base(),
             noindex: config.noindex,
             generator: format!("otasite {}", env!("CARGO_PKG_VERSION")),
-            language: "en",
+            language: &config.language,
         }
     }
 }
@@ -46,7 +47,14 @@ pub struct ReleaseView<'a> {
     pub date: Option<String>,
     /// RFC 3339 for machines.
     pub date_iso: Option<String>,
-    pub notes_html: &'a str,
+    /// For a page in the release's own folder; `PageRenderer` redoes it for other folders.
+    pub notes_html: String,
+    /// With the site root marked (see `model::ROOT_MARK`).
+    #[serde(skip)]
+    pub notes_html_marked: &'a str,
+    /// With absolute image URLs, for feeds and `releases.json`.
+    #[serde(skip)]
+    pub notes_html_absolute: String,
     pub min_os: Option<&'a str>,
     pub devices: Vec<&'static str>,
     pub size: u64,
@@ -179,7 +187,9 @@ impl<'a> ReleaseView<'a> {
             date_iso: r
                 .date
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            notes_html: &r.notes.html,
+            notes_html: r.notes_html.replace(ROOT_MARK, &root_prefix(&r.dir)),
+            notes_html_marked: &r.notes_html,
+            notes_html_absolute: r.notes_html.replace(ROOT_MARK, urls.base()),
             min_os: r.ipa.info.min_os.as_deref(),
             devices: device_family_names(&r.ipa.info.device_family),
             size: r.ipa.size,
@@ -213,6 +223,20 @@ pub struct AppView<'a> {
     pub release_count: usize,
     pub latest: ReleaseView<'a>,
     pub releases: Vec<ReleaseView<'a>>,
+    /// The newest release of each channel, `stable` first.
+    pub channels: Vec<ChannelView<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChannelView<'a> {
+    pub name: &'a str,
+    /// `apps/<app>/<channel>/latest/`.
+    pub path: String,
+    pub url: String,
+    /// Index of its newest release in `AppView::releases`.
+    #[serde(skip)]
+    pub index: usize,
+    pub latest: ReleaseView<'a>,
 }
 
 impl<'a> AppView<'a> {
@@ -229,6 +253,20 @@ impl<'a> AppView<'a> {
                 .releases
                 .iter()
                 .map(|r| ReleaseView::new(r, urls, now))
+                .collect(),
+            channels: app
+                .channels()
+                .into_iter()
+                .map(|(name, index)| {
+                    let path = app.channel_latest_dir(name);
+                    ChannelView {
+                        name,
+                        url: urls.abs(&path),
+                        path,
+                        index,
+                        latest: ReleaseView::new(&app.releases[index], urls, now),
+                    }
+                })
                 .collect(),
         }
     }
