@@ -28,6 +28,8 @@ pub struct Cli {
 enum Command {
     /// Build the site from site.yaml and the releases folder.
     Build(BuildArgs),
+    /// Find every known reason an install would fail, in the built site (and the deployed one).
+    Check(CheckArgs),
     /// Show what an .ipa or .mobileprovision says (app, version, icon, profile).
     Inspect {
         /// .ipa or .mobileprovision files.
@@ -74,12 +76,35 @@ struct BuildArgs {
     json: bool,
 }
 
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The site folder (holding site.yaml).
+    #[arg(default_value = ".")]
+    site_dir: PathBuf,
+    /// The built site to check (default: output_dir from site.yaml); built first if missing.
+    #[arg(short, long)]
+    output_dir: Option<PathBuf>,
+    /// Check that this device (UDID, any case, dashes optional) can install each release.
+    #[arg(long = "udid", value_name = "UDID")]
+    udids: Vec<String>,
+    /// Also check the deployed copy at this https:// address.
+    #[arg(long, value_name = "URL")]
+    remote: Option<String>,
+    /// Trust only this CA (PEM) for --remote, e.g. a company's internal CA.
+    #[arg(long, value_name = "FILE")]
+    remote_ca: Option<PathBuf>,
+    /// Print one JSON document: {"problems": [...], "devices": [...]}.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Build(args) => run_build(args),
+        Command::Check(args) => run_check(args),
         Command::Init { dir } => init_site(&dir),
         Command::Inspect {
             files,
@@ -151,6 +176,65 @@ fn report_json(report: &BuildReport, seconds: f64) -> String {
         "seconds": seconds,
     })
     .to_string()
+}
+
+fn run_check(args: CheckArgs) -> Result<()> {
+    use crate::check::{CheckOptions, Severity, check};
+    let opts = CheckOptions {
+        build: BuildOptions {
+            site_dir: args.site_dir,
+            output_dir: args.output_dir,
+            ..BuildOptions::default()
+        },
+        udids: args.udids,
+        remote: args.remote,
+        remote_ca: args.remote_ca,
+    };
+    let report = check(&opts)?;
+    if report.built {
+        eprintln!("No built site found: built it first.");
+    }
+    let errors = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = report.problems.len() - errors;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for p in &report.problems {
+            let level = if p.severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            println!(
+                "{level}[{}] {}\n  {}\n  fix: {}",
+                p.code, p.file, p.message, p.fix
+            );
+        }
+        for d in &report.devices {
+            let verdict = if d.can_install {
+                "can install"
+            } else {
+                "cannot install"
+            };
+            println!("{} {verdict} {}: {}", d.udid, d.page_url, d.reason);
+        }
+        eprintln!(
+            "check: {errors} error{}, {warnings} warning{}",
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        );
+    }
+    if report.has_errors() {
+        bail!(
+            "{errors} problem{} would make installs fail",
+            if errors == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
 }
 
 fn run_inspect(files: &[PathBuf], json: bool, devices: bool) -> Result<()> {

@@ -4,6 +4,7 @@
 //! them (pure), `render` and `manifest` turn the model into bytes (pure), and `output` is the one
 //! place that writes. `site` runs the stages in order; `cli` is the command-line edge.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod discover;

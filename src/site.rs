@@ -49,8 +49,17 @@ pub fn load_config(opts: &BuildOptions) -> Result<Config> {
     Ok(config)
 }
 
-/// Builds the site; on any error the previous output is left untouched.
-pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+/// A site's configuration and releases, loaded and assembled, before anything is rendered.
+pub struct LoadedSite {
+    pub config: Config,
+    pub output_dir: PathBuf,
+    pub server_config_dir: PathBuf,
+    pub apps: Vec<App>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads the configuration, every IPA and every notes file, and assembles the model.
+pub fn load_site(opts: &BuildOptions) -> Result<LoadedSite> {
     let config = load_config(opts)?;
     let releases_dir = opts.site_dir.join(&config.releases_dir);
     let output_dir = opts
@@ -64,7 +73,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     check_output_dir(&output_dir, &opts.site_dir, &releases_dir)?;
     check_server_config_dir(&server_config_dir, &output_dir)?;
     let mut warnings = Vec::new();
-
     let found = timed("discover", || discover(&releases_dir))?;
     if found.is_empty() {
         warnings.push(format!(
@@ -74,6 +82,24 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     }
     let loaded = timed("read IPAs and notes", || load_all(&found))?;
     let apps = assemble(loaded, opts.drafts)?;
+    Ok(LoadedSite {
+        config,
+        output_dir,
+        server_config_dir,
+        apps,
+        warnings,
+    })
+}
+
+/// Builds the site; on any error the previous output is left untouched.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let LoadedSite {
+        config,
+        output_dir,
+        server_config_dir,
+        apps,
+        mut warnings,
+    } = load_site(opts)?;
     let now = Utc::now();
     for r in apps.iter().flat_map(|a| &a.releases) {
         warnings.extend(crate::warnings::ipa_warnings(&r.ipa, now));

@@ -6,9 +6,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use common::http::{Response, free_port, request, wait_for_port};
+use common::servers::{is_root, make_world_readable, spawn};
 use common::*;
 use otasite::testkit::IpaSpec;
 
@@ -45,57 +46,6 @@ fn served_site(yaml_extra: &str) -> Served {
         page: "/apps/com.serve.app/1.0-7/".into(),
         site,
     }
-}
-
-#[cfg(unix)]
-fn make_world_readable(root: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    for entry in walkdir::WalkDir::new(root) {
-        let entry = entry.unwrap();
-        let mode = if entry.file_type().is_dir() {
-            0o755
-        } else {
-            0o644
-        };
-        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// A server in its own process group, stopped (with its workers) when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SIGTERM to the whole group lets the master stop its workers; SIGKILL if it lingers.
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        for _ in 0..50 {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(cmd: &mut Command, log: &Path) -> Server {
-    use std::os::unix::process::CommandExt as _;
-    let out = std::fs::File::create(log).unwrap();
-    let err = out.try_clone().unwrap();
-    cmd.stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .process_group(0);
-    Server(cmd.spawn().expect("start server"))
 }
 
 fn assert_common(r: &Response, what: &str) {

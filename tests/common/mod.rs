@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod servers;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -317,4 +318,36 @@ pub fn screenshot(page: &Path, name: &str) -> Option<serde_json::Value> {
     );
     assert!(out_png.is_file());
     Some(serde_json::from_slice(&out.stdout).expect("screenshot JSON"))
+}
+
+/// PASS (true) or FAIL per page from the official AMP validator; `None` when it is missing.
+pub fn amp_verdicts(pages: &[PathBuf]) -> Option<std::collections::HashMap<String, bool>> {
+    let tools = project_dir().join(".test-tools/amp");
+    let validator = tools.join("node_modules/.bin/amphtml-validator");
+    let engine = tools.join("validator_wasm.js");
+    if !validator.is_file() || !engine.is_file() || which("node").is_none() {
+        missing_tool(
+            "the AMP validator",
+            "run scripts/install-test-tools (needs node and npm)",
+        );
+        return None;
+    }
+    let out = Command::new(&validator)
+        .arg("--validator_js")
+        .arg(&engine)
+        .args(["--format", "json"])
+        .args(pages)
+        .output()
+        .expect("run amphtml-validator");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("validator JSON");
+    Some(
+        pages
+            .iter()
+            .map(|p| {
+                let key = p.to_string_lossy().into_owned();
+                let pass = report[key.as_str()]["status"] == "PASS";
+                (key, pass)
+            })
+            .collect(),
+    )
 }

@@ -1,0 +1,241 @@
+//! `check --remote URL`: the deployed copy, over HTTPS, as the iOS install daemon fetches it:
+//! no redirects followed, a trusted certificate, the right types, the same manifest bytes.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use ureq::Agent;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+use super::Problem;
+use crate::model::App;
+
+const TRIES: u32 = 3;
+
+/// What one request got back (headers lower-cased).
+struct Reply {
+    status: u16,
+    content_type: String,
+    location: Option<String>,
+    server: String,
+    challenge: bool,
+    body: Vec<u8>,
+}
+
+/// Checks every release's manifest and IPA at `base` (the deployed base URL).
+pub fn check_remote(
+    base: &str,
+    out: &Path,
+    apps: &[App],
+    ca: Option<&Path>,
+) -> Result<Vec<Problem>> {
+    let base = if base.ends_with('/') {
+        base.to_string()
+    } else {
+        format!("{base}/")
+    };
+    let agent = agent(ca)?;
+    let mut p = Vec::new();
+    if base.starts_with("http://") {
+        p.push(Problem::error(
+            "remote-http",
+            &base,
+            "the deployed site is plain http: iOS installs only from https",
+            "serve the site over https (any host here does) and use that address",
+        ));
+    }
+    for r in apps.iter().flat_map(|a| &a.releases) {
+        for (rel, is_manifest) in [(r.manifest_path(), true), (r.ipa_path(), false)] {
+            let url = format!("{base}{rel}");
+            for method in ["HEAD", "GET"] {
+                let reply = match fetch(&agent, method, &url, !is_manifest) {
+                    Ok(reply) => reply,
+                    Err(e) => {
+                        // The host is unreachable or untrusted: say so once, not for every file.
+                        p.push(e);
+                        return Ok(p);
+                    }
+                };
+                p.extend(judge(&reply, method, &url, is_manifest, &out.join(&rel)));
+            }
+        }
+    }
+    Ok(p)
+}
+
+fn agent(ca: Option<&Path>) -> Result<Agent> {
+    let mut tls = TlsConfig::builder();
+    if let Some(path) = ca {
+        let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        anyhow::ensure!(
+            !certs.is_empty(),
+            "{}: no PEM certificate found",
+            path.display()
+        );
+        tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
+    }
+    Ok(Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(20)))
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .tls_config(tls.build())
+        .user_agent("otasite-check (like com.apple.appstored)")
+        .build()
+        .into())
+}
+
+/// One request with bounded retries on connection failures; an unreachable or untrusted host
+/// becomes the finding to report.
+fn fetch(agent: &Agent, method: &str, url: &str, ranged: bool) -> Result<Reply, Problem> {
+    let mut last = String::new();
+    for attempt in 0..TRIES {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(300 * u64::from(attempt)));
+        }
+        let result = if method == "HEAD" {
+            agent.head(url).call()
+        } else if ranged {
+            agent.get(url).header("Range", "bytes=0-1023").call()
+        } else {
+            agent.get(url).call()
+        };
+        match result {
+            Ok(mut resp) => {
+                let header = |name: &str| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let content_type = header("content-type");
+                let location = resp
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let server = header("server");
+                let challenge = resp.headers().contains_key("cf-mitigated");
+                let status = resp.status().as_u16();
+                let body = if method == "GET" {
+                    resp.body_mut()
+                        .with_config()
+                        .limit(4 * 1024 * 1024)
+                        .read_to_vec()
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                return Ok(Reply {
+                    status,
+                    content_type,
+                    location,
+                    server,
+                    challenge,
+                    body,
+                });
+            }
+            Err(e) => {
+                let text = format!("{e}");
+                let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
+                    || text.to_ascii_lowercase().contains("certificate");
+                if tls {
+                    return Err(Problem::error(
+                        "remote-tls",
+                        url,
+                        format!(
+                            "the server's certificate is not trusted ({text}): iOS refuses to install from it"
+                        ),
+                        "use a certificate from a public CA (e.g. Let's Encrypt) that is valid for this host and not expired",
+                    ));
+                }
+                last = text;
+            }
+        }
+    }
+    Err(Problem::error(
+        "remote-unreachable",
+        url,
+        format!("no answer after {TRIES} tries: {last}"),
+        "check the address, DNS and that the site is deployed",
+    ))
+}
+
+fn judge(r: &Reply, method: &str, url: &str, is_manifest: bool, local: &Path) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let redeploy = "deploy the site again (all files of the output folder)";
+    if (300..400).contains(&r.status) {
+        p.push(Problem::error("remote-redirect", url, format!("{method} answers {} with a redirect to {}: the install daemon does not follow redirects", r.status, r.location.as_deref().unwrap_or("?")), "serve the file at this exact URL (no http→https or www redirect, no download links that redirect)"));
+        return p;
+    }
+    let bot = r.challenge
+        || ((r.status == 403 || r.status == 503)
+            && r.server.to_ascii_lowercase().contains("cloudflare"));
+    if bot {
+        p.push(Problem::warning("remote-bot-protection", url, format!("{method} answers {} from {}: a bot or DDoS protection blocks clients that are not browsers, and so the iOS installer", r.status, r.server), "turn off the challenge for this site's path, or allow the install daemon's requests"));
+        return p;
+    }
+    if r.status != 200 && r.status != 206 {
+        p.push(Problem::error(
+            "remote-status",
+            url,
+            format!("{method} answers {}", r.status),
+            redeploy,
+        ));
+        return p;
+    }
+    let ct = r.content_type.to_ascii_lowercase();
+    if is_manifest {
+        if !ct.contains("xml") {
+            p.push(Problem::error(
+                "remote-content-type",
+                url,
+                format!("the manifest is served as {ct:?}, not application/xml"),
+                "add the generated host configuration (see README, Hosting)",
+            ));
+        }
+        if method == "GET"
+            && let Ok(built) = std::fs::read(local)
+            && built != r.body
+        {
+            p.push(Problem::error(
+                "remote-stale",
+                url,
+                "the deployed manifest differs from the built one",
+                redeploy,
+            ));
+        }
+    } else if !(ct.starts_with("application/octet-stream")
+        || ct.starts_with("application/x-itunes-ipa"))
+    {
+        p.push(Problem::error(
+            "remote-content-type",
+            url,
+            format!("the IPA is served as {ct:?}, not application/octet-stream"),
+            "add the generated host configuration (see README, Hosting)",
+        ));
+    } else if method == "GET"
+        && let Ok(mut f) = std::fs::File::open(local)
+    {
+        use std::io::Read as _;
+        let mut head = vec![0u8; r.body.len().min(1024)];
+        if f.read_exact(&mut head).is_ok() && !r.body.starts_with(&head) {
+            p.push(Problem::error(
+                "remote-stale",
+                url,
+                "the deployed IPA differs from the built one",
+                redeploy,
+            ));
+        }
+    }
+    p
+}
