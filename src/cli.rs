@@ -28,6 +28,8 @@ pub struct Cli {
 enum Command {
     /// Build the site from site.yaml and the releases folder.
     Build(BuildArgs),
+    /// Build, serve the site locally and rebuild on every save.
+    Serve(ServeArgs),
     /// Find every known reason an install would fail, in the built site (and the deployed one).
     Check(CheckArgs),
     /// Show what an .ipa or .mobileprovision says (app, version, icon, profile).
@@ -77,6 +79,31 @@ struct BuildArgs {
 }
 
 #[derive(Debug, Args)]
+struct ServeArgs {
+    /// The site folder (holding site.yaml).
+    #[arg(default_value = ".")]
+    site_dir: PathBuf,
+    /// Interface to listen on (another than loopback only when you mean it).
+    #[arg(short, long, default_value = "127.0.0.1")]
+    interface: String,
+    /// Port (0: any free port).
+    #[arg(short, long, default_value_t = 1111)]
+    port: u16,
+    /// The https:// address pages should use (e.g. an HTTPS tunnel to this port, for installs).
+    #[arg(short = 'u', long)]
+    base_url: Option<String>,
+    /// Open the site in the default browser.
+    #[arg(long)]
+    open: bool,
+    /// Poll for changes instead of native file events (network or container file systems).
+    #[arg(long)]
+    poll: bool,
+    /// Include drafts.
+    #[arg(long)]
+    drafts: bool,
+}
+
+#[derive(Debug, Args)]
 struct CheckArgs {
     /// The site folder (holding site.yaml).
     #[arg(default_value = ".")]
@@ -105,6 +132,18 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => run_build(args),
         Command::Check(args) => run_check(args),
+        Command::Serve(args) => crate::serve::serve(crate::serve::ServeOptions {
+            build: BuildOptions {
+                site_dir: args.site_dir,
+                base_url: args.base_url,
+                drafts: args.drafts,
+                ..BuildOptions::default()
+            },
+            interface: args.interface,
+            port: args.port,
+            open: args.open,
+            poll: args.poll,
+        }),
         Command::Init { dir } => init_site(&dir),
         Command::Inspect {
             files,
@@ -142,6 +181,7 @@ fn run_build(args: BuildArgs) -> Result<()> {
         output_dir: args.output_dir,
         base_url: args.base_url,
         server_config_dir: args.server_config_dir,
+        allow_http: false,
         drafts: args.drafts,
     };
     let report = build(&opts)?;

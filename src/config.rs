@@ -154,6 +154,20 @@ impl Config {
     }
 }
 
+/// Like [`parse_base_url`], but accepting `http://` too: for the dev server's local address,
+/// never for a published site.
+pub fn parse_base_url_allowing_http(input: &str) -> Result<Url> {
+    match input.trim().strip_prefix("http://") {
+        Some(rest) => {
+            let mut url = parse_base_url(&format!("https://{rest}"))?;
+            url.set_scheme("http")
+                .map_err(|_| anyhow::anyhow!("{input:?} is not a valid URL"))?;
+            Ok(url)
+        }
+        None => parse_base_url(input),
+    }
+}
+
 /// Validates a base URL and normalises it to end with `/`.
 ///
 /// Only `https://` is accepted: iOS refuses to fetch a manifest or an IPA over plain HTTP

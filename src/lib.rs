@@ -4,6 +4,7 @@
 //! them (pure), `render` and `manifest` turn the model into bytes (pure), and `output` is the one
 //! place that writes. `site` runs the stages in order; `cli` is the command-line edge.
 
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod model;
 pub mod notes;
 pub mod output;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod testkit;
 pub mod urls;

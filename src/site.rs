@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
 use rayon::prelude::*;
 
+use crate::cache::Caches;
 use crate::config::{Config, parse_base_url};
 use crate::discover::{Found, discover};
 use crate::hosting;
@@ -25,6 +26,8 @@ pub struct BuildOptions {
     pub output_dir: Option<PathBuf>,
     /// Overrides `base_url`.
     pub base_url: Option<String>,
+    /// Accept an http:// `base_url` override (the dev server's local address).
+    pub allow_http: bool,
     /// Overrides `server_config_dir` (relative to the working directory).
     pub server_config_dir: Option<PathBuf>,
     pub drafts: bool,
@@ -44,7 +47,11 @@ pub struct BuildReport {
 pub fn load_config(opts: &BuildOptions) -> Result<Config> {
     let mut config = Config::load(&opts.site_dir)?;
     if let Some(url) = &opts.base_url {
-        config.base_url = parse_base_url(url).context("--base-url")?;
+        config.base_url = if opts.allow_http {
+            crate::config::parse_base_url_allowing_http(url).context("--base-url")?
+        } else {
+            parse_base_url(url).context("--base-url")?
+        };
     }
     Ok(config)
 }
@@ -60,6 +67,11 @@ pub struct LoadedSite {
 
 /// Reads the configuration, every IPA and every notes file, and assembles the model.
 pub fn load_site(opts: &BuildOptions) -> Result<LoadedSite> {
+    load_site_with(opts, &Caches::default())
+}
+
+/// Like [`load_site`], reusing IPAs the cache read before (when unchanged).
+pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite> {
     let config = load_config(opts)?;
     let releases_dir = opts.site_dir.join(&config.releases_dir);
     let output_dir = opts
@@ -80,7 +92,7 @@ pub fn load_site(opts: &BuildOptions) -> Result<LoadedSite> {
             releases_dir.display()
         ));
     }
-    let loaded = timed("read IPAs and notes", || load_all(&found))?;
+    let loaded = timed("read IPAs and notes", || load_all(&found, caches))?;
     let apps = assemble(loaded, opts.drafts)?;
     Ok(LoadedSite {
         config,
@@ -91,28 +103,30 @@ pub fn load_site(opts: &BuildOptions) -> Result<LoadedSite> {
     })
 }
 
-/// Builds the site; on any error the previous output is left untouched.
-pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
-    let LoadedSite {
-        config,
-        output_dir,
-        server_config_dir,
-        apps,
-        mut warnings,
-    } = load_site(opts)?;
+/// A site rendered in memory: what the web root and the server configuration hold.
+pub struct Rendered {
+    pub files: Vec<OutFile>,
+    pub server_files: Vec<OutFile>,
+    pub warnings: Vec<String>,
+}
+
+/// Renders every file of a loaded site (pages, manifests, host files, static files).
+pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result<Rendered> {
+    let LoadedSite { config, apps, .. } = site;
+    let mut warnings = site.warnings.clone();
     let now = Utc::now();
     for r in apps.iter().flat_map(|a| &a.releases) {
         warnings.extend(crate::warnings::ipa_warnings(&r.ipa, now));
     }
-    let theme = timed("load theme", || Theme::load(&opts.site_dir, &config.theme))?;
+    let theme = timed("load theme", || Theme::load(site_dir, &config.theme))?;
     let strings = crate::render::i18n::Strings::load(
         &config.language,
-        &opts.site_dir.join("themes").join(&config.theme),
+        &site_dir.join("themes").join(&config.theme),
     )
     .context("site.yaml `language`")?;
     let urls = SiteUrls::new(config.base_url.clone());
     let mut files = timed("render", || {
-        render_site(&config, &urls, &theme, &apps, &strings, now)
+        render_site(config, &urls, &theme, apps, &strings, now, caches)
     })?;
     let immutable: Vec<String> = files
         .iter()
@@ -127,7 +141,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     };
     files.extend(hosting::web_root_files(&config.hosting, &policy));
     let server_files = hosting::server_files(&config.hosting, &policy);
-    files.extend(static_files(&opts.site_dir.join("static"), &files)?);
+    files.extend(static_files(&site_dir.join("static"), &files)?);
 
     let ipas: Vec<(String, u64)> = apps
         .iter()
@@ -139,28 +153,46 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         &ipas,
         site_size(&files),
     ));
+    Ok(Rendered {
+        files,
+        server_files,
+        warnings,
+    })
+}
 
+/// Builds the site; on any error the previous output is left untouched.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let caches = Caches::default();
+    let site = load_site_with(opts, &caches)?;
+    let Rendered {
+        files,
+        server_files,
+        warnings,
+    } = render_output(&site, &opts.site_dir, &caches)?;
     timed("write", || {
-        let staging = Staging::begin(&output_dir)?;
+        let staging = Staging::begin(&site.output_dir)?;
         staging.write_all(&files)?;
-        output::write_beside(&server_config_dir, &server_files)?;
+        output::write_beside(&site.server_config_dir, &server_files)?;
         staging.commit()
     })?;
     Ok(BuildReport {
-        output_dir,
-        apps: apps.len(),
-        releases: apps.iter().map(|a: &App| a.releases.len()).sum(),
+        output_dir: site.output_dir.clone(),
+        apps: site.apps.len(),
+        releases: site.apps.iter().map(|a: &App| a.releases.len()).sum(),
         files: files.len(),
         warnings,
     })
 }
 
 /// Reads every IPA and notes file in parallel; reports every failure, not just the first.
-fn load_all(found: &[Found]) -> Result<Vec<LoadedRelease>> {
+fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
     let results: Vec<Result<LoadedRelease>> = found
         .par_iter()
         .map(|f| {
-            let ipa = read_ipa(&f.ipa)?;
+            let ipa = match caches.ipa(&f.ipa) {
+                Some(ipa) => (*ipa).clone(),
+                None => (*caches.store_ipa(read_ipa(&f.ipa)?)).clone(),
+            };
             let notes = match &f.notes {
                 Some(path) => load_notes(path)?,
                 None => Notes::empty(),

@@ -56,10 +56,11 @@ pub fn render_site(
     apps: &[App],
     strings: &i18n::Strings,
     now: DateTime<Utc>,
+    caches: &crate::cache::Caches,
 ) -> Result<Vec<OutFile>> {
     let site = SiteView::new(config, urls);
     let views: Vec<AppView<'_>> = apps.iter().map(|a| AppView::new(a, urls, now)).collect();
-    let pages = PageRenderer::new(theme, &site, strings);
+    let pages = PageRenderer::new(theme, &site, strings, caches);
 
     let mut files = vec![
         OutFile::bytes("index.html", pages.index(&views)?),
@@ -85,13 +86,18 @@ pub fn render_site(
     let per_app: Vec<Vec<OutFile>> = apps
         .par_iter()
         .zip(views.par_iter())
-        .map(|(app, view)| app_files(app, view, &pages))
+        .map(|(app, view)| app_files(app, view, &pages, caches))
         .collect::<Result<_>>()?;
     files.extend(per_app.into_iter().flatten());
     Ok(files)
 }
 
-fn app_files(app: &App, view: &AppView<'_>, pages: &PageRenderer<'_>) -> Result<Vec<OutFile>> {
+fn app_files(
+    app: &App,
+    view: &AppView<'_>,
+    pages: &PageRenderer<'_>,
+    caches: &crate::cache::Caches,
+) -> Result<Vec<OutFile>> {
     let mut files = vec![OutFile::bytes(
         format!("{}index.html", app.dir),
         pages.app(view)?,
@@ -138,10 +144,22 @@ fn app_files(app: &App, view: &AppView<'_>, pages: &PageRenderer<'_>) -> Result<
                 content: Content::Source(image.source.clone()),
             });
         }
-        let (icon, small, large) = icons::icon_images(release);
-        files.push(OutFile::bytes(rv.icon.path.clone(), icon));
-        files.push(OutFile::bytes(rv.icon.display_image_path.clone(), small));
-        files.push(OutFile::bytes(rv.icon.full_size_image_path.clone(), large));
+        let key = format!(
+            "{}\0{}\0{}",
+            release.ipa.sha256,
+            release.name(),
+            release.ipa.info.bundle_id
+        );
+        let images = caches.icons(key, || icons::icon_images(release));
+        files.push(OutFile::bytes(rv.icon.path.clone(), images.0.clone()));
+        files.push(OutFile::bytes(
+            rv.icon.display_image_path.clone(),
+            images.1.clone(),
+        ));
+        files.push(OutFile::bytes(
+            rv.icon.full_size_image_path.clone(),
+            images.2.clone(),
+        ));
         if std::ptr::eq(release, app.latest()) {
             let latest = app.latest_dir();
             files.push(OutFile::bytes(

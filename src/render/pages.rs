@@ -32,14 +32,21 @@ pub struct PageRenderer<'a> {
     theme: &'a Theme,
     site: &'a SiteView<'a>,
     strings: &'a Strings,
+    caches: &'a crate::cache::Caches,
 }
 
 impl<'a> PageRenderer<'a> {
-    pub fn new(theme: &'a Theme, site: &'a SiteView<'a>, strings: &'a Strings) -> Self {
+    pub fn new(
+        theme: &'a Theme,
+        site: &'a SiteView<'a>,
+        strings: &'a Strings,
+        caches: &'a crate::cache::Caches,
+    ) -> Self {
         PageRenderer {
             theme,
             site,
             strings,
+            caches,
         }
     }
 
@@ -132,7 +139,9 @@ impl<'a> PageRenderer<'a> {
     ) -> PageView<'a> {
         PageView {
             qr_svg: if with_qr {
-                qr_svg(&url, self.strings.get("qr_label"))
+                let label = self.strings.get("qr_label");
+                self.caches
+                    .qr(&format!("{url}\0{label}"), || qr_svg(&url, label))
             } else {
                 None
             },

@@ -27,6 +27,13 @@ pub fn is_root() -> bool {
 /// A server in its own process group, stopped (with its workers) when dropped.
 pub struct Server(Child);
 
+impl Server {
+    /// Wraps a child started in its own process group.
+    pub fn from_child(child: Child) -> Self {
+        Server(child)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         // SIGTERM to the whole group lets the master stop its workers; SIGKILL if it lingers.

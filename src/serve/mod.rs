@@ -1,0 +1,247 @@
+//! `otasite serve`: builds into memory, serves it, watches the sources and rebuilds on every
+//! save. A failed rebuild keeps the last good site and shows the error on the pages; the next
+//! good save recovers. IPAs already read and icons already made are reused (see `cache`).
+
+mod http;
+mod inject;
+mod watch;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+
+use crate::cache::Caches;
+use crate::render::Content;
+use crate::site::{BuildOptions, load_site_with, render_output};
+
+pub use http::{content_type, parse_range, site_path};
+pub use watch::{Change, classify, is_temp_file};
+
+/// Quiet time after the last change before rebuilding.
+pub const DEBOUNCE: Duration = Duration::from_millis(80);
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub build: BuildOptions,
+    pub interface: String,
+    pub port: u16,
+    pub open: bool,
+    pub poll: bool,
+}
+
+/// One consistent state of the served site.
+pub struct Snapshot {
+    pub files: HashMap<String, Content>,
+    pub generation: u64,
+    pub error: Option<String>,
+    /// Pages link to the local address (no `-u`): installing needs the HTTPS site.
+    pub local_base: bool,
+}
+
+/// The served state, replaced whole after each rebuild.
+pub struct State {
+    current: Mutex<Arc<Snapshot>>,
+    changed: Condvar,
+}
+
+impl State {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    fn publish(&self, files: Option<HashMap<String, Content>>, error: Option<String>) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let next = Snapshot {
+            files: files.unwrap_or_else(|| current.files.clone()),
+            generation: current.generation + 1,
+            error,
+            local_base: current.local_base,
+        };
+        *current = Arc::new(next);
+        self.changed.notify_all();
+    }
+
+    /// Waits until the generation differs from `since` (or the timeout); returns the current one.
+    pub fn wait_for_change(&self, since: u64, timeout: Duration) -> u64 {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let (current, _) = self
+            .changed
+            .wait_timeout_while(current, timeout, |s| s.generation == since)
+            .unwrap_or_else(|e| e.into_inner());
+        current.generation
+    }
+}
+
+fn rebuild(
+    opts: &BuildOptions,
+    caches: &Caches,
+) -> Result<(HashMap<String, Content>, Vec<String>)> {
+    let site = load_site_with(opts, caches)?;
+    let rendered = render_output(&site, &opts.site_dir, caches)?;
+    let files = rendered
+        .files
+        .into_iter()
+        .map(|f| (f.path, f.content))
+        .collect();
+    Ok((files, rendered.warnings))
+}
+
+fn error_text(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join("\n  caused by: ")
+}
+
+/// Runs the dev server until the process is stopped.
+pub fn serve(opts: ServeOptions) -> Result<()> {
+    let listener = TcpListener::bind((opts.interface.as_str(), opts.port))
+        .with_context(|| format!("cannot listen on {}:{}", opts.interface, opts.port))?;
+    let addr = listener.local_addr()?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let local_url = format!("http://{host}:{}/", addr.port());
+    let local_base = opts.build.base_url.is_none();
+    let mut build = opts.build.clone();
+    if local_base {
+        build.base_url = Some(local_url.clone());
+        build.allow_http = true;
+    }
+    // Watch before the first build, so that no edit made while it runs is missed.
+    let config = crate::site::load_config(&build).ok();
+    let releases_dir: PathBuf = opts.build.site_dir.join(
+        config
+            .as_ref()
+            .map_or_else(|| PathBuf::from("releases"), |c| c.releases_dir.clone()),
+    );
+    // Events carry absolute paths: compare them with absolute folders.
+    let site_dir =
+        std::fs::canonicalize(&opts.build.site_dir).unwrap_or_else(|_| opts.build.site_dir.clone());
+    let releases_dir = std::fs::canonicalize(&releases_dir).unwrap_or(releases_dir);
+    let (tx, rx) = channel();
+    let _watcher = watch::watch(&site_dir, &releases_dir, opts.poll, tx)?;
+    let caches = Caches::default();
+    let start = Instant::now();
+    let (files, error) = match rebuild(&build, &caches) {
+        Ok((files, warnings)) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            (files, None)
+        }
+        Err(e) => {
+            eprintln!("error: {}", error_text(&e));
+            (HashMap::new(), Some(error_text(&e)))
+        }
+    };
+    let state = Arc::new(State {
+        current: Mutex::new(Arc::new(Snapshot {
+            files,
+            generation: 1,
+            error,
+            local_base,
+        })),
+        changed: Condvar::new(),
+    });
+    eprintln!(
+        "Built in {} ms. Serving at {local_url} (Ctrl-C to stop)",
+        start.elapsed().as_millis()
+    );
+    if local_base {
+        eprintln!(
+            "Installing from a device needs HTTPS: run an HTTPS tunnel to port {} and pass its address with -u.",
+            addr.port()
+        );
+    }
+
+    let http_state = state.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let state = http_state.clone();
+            std::thread::spawn(move || http::handle(stream, state));
+        }
+    });
+    if opts.open {
+        let _ = std::process::Command::new(if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        })
+        .arg(&local_url)
+        .spawn();
+    }
+
+    loop {
+        let Ok(first) = rx.recv() else { return Ok(()) };
+        let mut changes: Vec<PathBuf> = vec![first];
+        loop {
+            match rx.recv_timeout(DEBOUNCE) {
+                Ok(p) => changes.push(p),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        }
+        let kinds: Vec<Change> = {
+            let mut k: Vec<Change> = changes
+                .iter()
+                .filter_map(|p| classify(p, &site_dir, &releases_dir))
+                .collect();
+            k.sort();
+            k.dedup();
+            k
+        };
+        log::debug!("changed: {changes:?} -> {kinds:?}");
+        if kinds.is_empty() {
+            continue;
+        }
+        if kinds.contains(&Change::Ipa) {
+            wait_until_stable(
+                changes
+                    .iter()
+                    .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ipa"))),
+            );
+        }
+        let start = Instant::now();
+        match rebuild(&build, &caches) {
+            Ok((files, warnings)) => {
+                state.publish(Some(files), None);
+                for w in warnings {
+                    eprintln!("warning: {w}");
+                }
+                eprintln!("Rebuilt ({kinds:?}) in {} ms", start.elapsed().as_millis());
+            }
+            Err(e) => {
+                let text = error_text(&e);
+                eprintln!("error: {text}\n(still serving the last good build)");
+                state.publish(None, Some(text));
+            }
+        }
+    }
+}
+
+/// Waits (at most a minute) until each IPA's size stops changing: a copy may be in progress.
+fn wait_until_stable<'a>(paths: impl Iterator<Item = &'a PathBuf>) {
+    for path in paths {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last = std::fs::metadata(path).map(|m| m.len()).ok();
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(150));
+            let now = std::fs::metadata(path).map(|m| m.len()).ok();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+    }
+}
