@@ -66,3 +66,13 @@ pub const MAX_ICON_CANDIDATES: usize = 64;
 
 /// Largest image a release note may show.
 pub const MAX_NOTE_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Deepest nesting of arrays and dictionaries accepted in a property list (real ones: < 10).
+pub const MAX_PLIST_DEPTH: usize = 256;
+
+/// Most values read from one property list (a profile with 100 devices has a few hundred).
+pub const MAX_PLIST_EVENTS: usize = 1_000_000;
+
+/// Longest bundle id, version or build accepted (they become folder names; Apple's own limits
+/// are far lower).
+pub const MAX_IDENTIFIER_LEN: usize = 200;

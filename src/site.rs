@@ -264,11 +264,22 @@ fn static_files(static_dir: &Path, generated: &[OutFile]) -> Result<Vec<OutFile>
         return Ok(Vec::new());
     }
     let mut files = Vec::new();
+    let base = std::fs::canonicalize(static_dir)
+        .with_context(|| format!("cannot read {}", static_dir.display()))?;
     for entry in walkdir::WalkDir::new(static_dir)
         .follow_links(true)
         .sort_by_file_name()
     {
         let entry = entry.with_context(|| format!("cannot read {}", static_dir.display()))?;
+        // Links may point within static/ only: nothing from elsewhere goes public by accident.
+        if entry.path_is_symlink()
+            && !std::fs::canonicalize(entry.path()).is_ok_and(|real| real.starts_with(&base))
+        {
+            bail!(
+                "{}: a symbolic link to outside static/; copy the file in instead",
+                entry.path().display()
+            );
+        }
         if !entry.file_type().is_file() {
             continue;
         }

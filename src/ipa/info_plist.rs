@@ -27,6 +27,7 @@ pub struct AppInfo {
 ///
 /// Errors are one-line descriptions; the caller adds the file they came from.
 pub fn parse_info_plist(bytes: &[u8], folder_name: &str) -> Result<AppInfo, String> {
+    super::plist_depth::check_plist_shape(bytes).map_err(|e| format!("Info.plist: {e}"))?;
     let value = Value::from_reader(Cursor::new(bytes))
         .map_err(|e| format!("Info.plist is not a valid property list ({e})"))?;
     let dict = value
@@ -43,6 +44,13 @@ pub fn parse_info_plist(bytes: &[u8], folder_name: &str) -> Result<AppInfo, Stri
             "CFBundleIdentifier {bundle_id:?} contains spaces or control characters"
         ));
     }
+    let max = crate::limits::MAX_IDENTIFIER_LEN;
+    if bundle_id.len() > max {
+        return Err(format!(
+            "CFBundleIdentifier is {} characters long, over the {max} of limits::MAX_IDENTIFIER_LEN",
+            bundle_id.len()
+        ));
+    }
     let short = string_key(dict, "CFBundleShortVersionString")?;
     let build = string_key(dict, "CFBundleVersion")?;
     let (version, build) = match (short, build) {
@@ -55,6 +63,17 @@ pub fn parse_info_plist(bytes: &[u8], folder_name: &str) -> Result<AppInfo, Stri
             );
         }
     };
+    for (key, value) in [
+        ("CFBundleShortVersionString", &version),
+        ("CFBundleVersion", &build),
+    ] {
+        if value.len() > max {
+            return Err(format!(
+                "{key} is {} characters long, over the {max} of limits::MAX_IDENTIFIER_LEN",
+                value.len()
+            ));
+        }
+    }
     let name = match string_key(dict, "CFBundleDisplayName")? {
         Some(n) => n,
         None => match string_key(dict, "CFBundleName")? {

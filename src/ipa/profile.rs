@@ -108,6 +108,7 @@ pub fn parse_profile(bytes: &[u8]) -> Result<Profile, String> {
     } else {
         cms_content(bytes)?
     };
+    super::plist_depth::check_plist_shape(&payload)?;
     let value = Value::from_reader(Cursor::new(&payload))
         .map_err(|e| format!("the profile's content is not a property list ({e})"))?;
     let dict = value

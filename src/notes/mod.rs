@@ -123,6 +123,16 @@ fn find_images(notes: &Notes, path: &Path) -> Result<Vec<NoteImage>> {
                 source.display()
             );
         }
+        // A symbolic link must not smuggle a file from elsewhere onto the public site.
+        let inside = match (std::fs::canonicalize(&source), std::fs::canonicalize(dir)) {
+            (Ok(real), Ok(base)) => real.starts_with(base),
+            _ => false,
+        };
+        if !inside {
+            bail!(
+                "{at}: image {reference:?} is a link to a file outside the notes folder; copy the image next to the notes instead"
+            );
+        }
         let size = imagesize::size(&source).map_err(|e| {
             anyhow::anyhow!("{at}: {reference:?} is not a PNG, JPEG, GIF or WebP image ({e})")
         })?;

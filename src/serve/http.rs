@@ -235,9 +235,7 @@ pub fn parse_range(header: &str, size: u64) -> Option<(u64, u64)> {
         (s, "") => (s.parse().ok()?, size.saturating_sub(1)),
         (s, e) => (
             s.parse().ok()?,
-            e.parse::<u64>()
-                .ok()?
-                .min(size.saturating_sub(1)),
+            e.parse::<u64>().ok()?.min(size.saturating_sub(1)),
         ),
     };
     if size == 0 || start > end || start >= size {
