@@ -9,6 +9,8 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod discover;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hosting;
 pub mod icon;
 pub mod inspect;

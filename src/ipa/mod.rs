@@ -121,11 +121,24 @@ pub fn read_ipa_with(path: &Path, options: ReadOptions) -> Result<Ipa, IpaError>
         source,
     };
     let file = File::open(path).map_err(io)?;
+    read_ipa_from(BufReader::new(file), path, options)
+}
+
+/// Reads an IPA from any seekable reader; `path` is used in messages and in the result.
+pub fn read_ipa_from<R: Read + Seek>(
+    reader: R,
+    path: &Path,
+    options: ReadOptions,
+) -> Result<Ipa, IpaError> {
+    let io = |source| IpaError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let not_zip = |e: zip::result::ZipError| IpaError::NotZip {
         path: path.to_path_buf(),
         detail: e.to_string(),
     };
-    let mut archive = ZipArchive::new(BufReader::new(file)).map_err(not_zip)?;
+    let mut archive = ZipArchive::new(reader).map_err(not_zip)?;
 
     let names: Vec<String> = archive
         .file_names()
@@ -183,11 +196,11 @@ pub fn read_ipa_with(path: &Path, options: ReadOptions) -> Result<Ipa, IpaError>
         None
     };
 
-    let mut file = archive.into_inner().into_inner();
+    let mut reader = archive.into_inner();
     let (size, sha256) = if options.hash {
-        hash_file(&mut file).map_err(io)?
+        hash_reader(&mut reader).map_err(io)?
     } else {
-        (file.metadata().map_err(io)?.len(), String::new())
+        (reader.seek(SeekFrom::End(0)).map_err(io)?, String::new())
     };
     Ok(Ipa {
         path: path.to_path_buf(),
@@ -302,6 +315,11 @@ fn read_entry_limited<R: Read + Seek>(
 
 /// Streams a file from its start through SHA-256; returns (bytes read, hex digest).
 pub fn hash_file(file: &mut File) -> std::io::Result<(u64, String)> {
+    hash_reader(file)
+}
+
+/// Streams a reader from its start through SHA-256; returns (bytes read, hex digest).
+pub fn hash_reader<R: Read + Seek>(file: &mut R) -> std::io::Result<(u64, String)> {
     file.seek(SeekFrom::Start(0))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
