@@ -546,7 +546,7 @@ fn amp_subset_checker_agrees_with_the_official_validator() {
     };
     for ((name, html), path) in cases.iter().zip(&files) {
         let ours = otasite::check::amp::amp_problems(html);
-        let official_pass = official[path.to_string_lossy().as_ref()];
+        let official_pass = official[path.to_string_lossy().as_ref()].is_ok();
         assert_eq!(
             ours.is_empty(),
             official_pass,

@@ -171,41 +171,17 @@ pub fn which(tool: &str) -> Option<PathBuf> {
     })
 }
 
-/// Runs the official AMP validator over `pages`; panics listing every error found.
+/// Runs the official AMP validator over `pages`; panics listing every page that fails.
 /// Returns false (after printing a skip) when the validator is not installed.
 pub fn assert_amp_valid(pages: &[PathBuf]) -> bool {
     assert!(!pages.is_empty(), "no pages to validate");
-    let tools = project_dir().join(".test-tools/amp");
-    let validator = tools.join("node_modules/.bin/amphtml-validator");
-    let engine = tools.join("validator_wasm.js");
-    if !validator.is_file() || !engine.is_file() || which("node").is_none() {
-        missing_tool(
-            "the AMP validator",
-            "run scripts/install-test-tools (needs node and npm)",
-        );
+    let Some(verdicts) = amp_verdicts(pages) else {
         return false;
-    }
-    let out = Command::new(&validator)
-        .arg("--validator_js")
-        .arg(&engine)
-        .args(["--format", "json"])
-        .args(pages)
-        .output()
-        .expect("run amphtml-validator");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "AMP validator output is not JSON ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let mut failures = Vec::new();
-    for page in pages {
-        let entry = &report[page.to_string_lossy().as_ref()];
-        if entry["status"] != "PASS" {
-            failures.push(format!("{}: {}", page.display(), entry["errors"]));
-        }
-    }
+    };
+    let failures: Vec<String> = verdicts
+        .iter()
+        .filter_map(|(page, v)| v.as_ref().err().map(|errors| format!("{page}: {errors}")))
+        .collect();
     assert!(
         failures.is_empty(),
         "AMP validation failed:\n{}",
@@ -320,8 +296,11 @@ pub fn screenshot(page: &Path, name: &str) -> Option<serde_json::Value> {
     Some(serde_json::from_slice(&out.stdout).expect("screenshot JSON"))
 }
 
-/// PASS (true) or FAIL per page from the official AMP validator; `None` when it is missing.
-pub fn amp_verdicts(pages: &[PathBuf]) -> Option<std::collections::HashMap<String, bool>> {
+/// The official AMP validator's verdict per page (`Err` holds its errors); `None` when the
+/// validator is missing.
+pub fn amp_verdicts(
+    pages: &[PathBuf],
+) -> Option<std::collections::HashMap<String, Result<(), String>>> {
     let tools = project_dir().join(".test-tools/amp");
     let validator = tools.join("node_modules/.bin/amphtml-validator");
     let engine = tools.join("validator_wasm.js");
@@ -345,8 +324,13 @@ pub fn amp_verdicts(pages: &[PathBuf]) -> Option<std::collections::HashMap<Strin
             .iter()
             .map(|p| {
                 let key = p.to_string_lossy().into_owned();
-                let pass = report[key.as_str()]["status"] == "PASS";
-                (key, pass)
+                let entry = &report[key.as_str()];
+                let verdict = if entry["status"] == "PASS" {
+                    Ok(())
+                } else {
+                    Err(entry["errors"].to_string())
+                };
+                (key, verdict)
             })
             .collect(),
     )
