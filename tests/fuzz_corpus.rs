@@ -3,10 +3,13 @@
 
 use std::path::Path;
 
+/// A fuzz target's entry point.
+type Target = fn(&[u8]);
+
 #[test]
 fn every_saved_input_passes_its_target() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [(&str, fn(&[u8])); 6] = [
+    let targets: [(&str, Target); 6] = [
         ("ipa", otasite::fuzzing::ipa),
         ("info_plist", otasite::fuzzing::info_plist),
         ("profile", otasite::fuzzing::profile),
