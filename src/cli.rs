@@ -188,6 +188,9 @@ fn run_build(args: BuildArgs) -> Result<()> {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
+    for url in &report.private_urls {
+        eprintln!("private: {url}");
+    }
     let elapsed = start.elapsed();
     if args.json {
         println!("{}", report_json(&report, elapsed.as_secs_f64()));
@@ -213,6 +216,7 @@ fn report_json(report: &BuildReport, seconds: f64) -> String {
         "releases": report.releases,
         "files": report.files,
         "warnings": report.warnings,
+        "private": report.private_urls,
         "seconds": seconds,
     })
     .to_string()

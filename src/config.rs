@@ -52,6 +52,8 @@ struct RawConfig {
     server_config_dir: Option<PathBuf>,
     theme: Option<String>,
     language: Option<String>,
+    private: Option<bool>,
+    secret_file: Option<PathBuf>,
     hosting: Option<Vec<Host>>,
     noindex: Option<bool>,
 }
@@ -70,6 +72,10 @@ pub struct Config {
     pub theme: String,
     /// Language of the pages and the theme's strings (`en`, `de`, or a theme's own).
     pub language: String,
+    /// Every release private unless its notes say `private: false`.
+    pub private: bool,
+    /// Where the secret for private paths is (when `OTASITE_SECRET` is not set).
+    pub secret_file: Option<PathBuf>,
     pub hosting: Vec<Host>,
     pub noindex: bool,
 }
@@ -148,6 +154,8 @@ impl Config {
                 .unwrap_or_else(|| "server-config".into()),
             theme,
             language,
+            private: raw.private.unwrap_or(false),
+            secret_file: raw.secret_file,
             hosting,
             noindex: raw.noindex.unwrap_or(true),
         })

@@ -42,6 +42,8 @@ pub struct Release {
     /// The notes as safe HTML. Image URLs start with [`ROOT_MARK`], which each page replaces
     /// with its own way to the site root (and feeds with the base URL).
     pub notes_html: String,
+    /// Published only under an unguessable path, and listed nowhere.
+    pub private: bool,
 }
 
 impl Release {
@@ -113,6 +115,15 @@ impl App {
     }
 }
 
+/// Moves the releases of `apps` under their private paths (`p/<hmac>/`).
+pub fn make_private(apps: &mut [App], secret: &[u8]) {
+    for r in apps.iter_mut().flat_map(|a| a.releases.iter_mut()) {
+        r.dir = crate::private::private_dir(secret, &r.ipa.info.bundle_id, r.version(), r.build());
+        r.notes_html = r.notes.html(&format!("{ROOT_MARK}{}img/", r.dir));
+        r.private = true;
+    }
+}
+
 /// Newest first: by version, then by build.
 pub fn newest_first(a: &Release, b: &Release) -> Ordering {
     version::compare(b.version(), a.version()).then_with(|| version::compare(b.build(), a.build()))
@@ -160,6 +171,7 @@ pub fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Result<Vec<
                 dir,
                 ipa_file,
                 notes_html,
+                private: false,
             });
     }
 

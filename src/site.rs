@@ -37,6 +37,8 @@ pub struct BuildOptions {
 #[derive(Debug, Clone)]
 pub struct BuildReport {
     pub output_dir: PathBuf,
+    /// The addresses of private releases, for the person who built them (never in the site).
+    pub private_urls: Vec<String>,
     pub apps: usize,
     pub releases: usize,
     pub files: usize,
@@ -62,6 +64,8 @@ pub struct LoadedSite {
     pub output_dir: PathBuf,
     pub server_config_dir: PathBuf,
     pub apps: Vec<App>,
+    /// Private releases, grouped like `apps` but listed nowhere.
+    pub private: Vec<App>,
     pub warnings: Vec<String>,
 }
 
@@ -93,12 +97,21 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
         ));
     }
     let loaded = timed("read IPAs and notes", || load_all(&found, caches))?;
-    let apps = assemble(loaded, opts.drafts)?;
+    let (private, public): (Vec<LoadedRelease>, Vec<LoadedRelease>) = loaded
+        .into_iter()
+        .partition(|l| l.notes.private.unwrap_or(config.private));
+    let apps = assemble(public, opts.drafts)?;
+    let mut private = assemble(private, opts.drafts)?;
+    if !private.is_empty() {
+        let secret = crate::private::load_secret(&config, &opts.site_dir, &output_dir)?;
+        crate::model::make_private(&mut private, &secret);
+    }
     Ok(LoadedSite {
         config,
         output_dir,
         server_config_dir,
         apps,
+        private,
         warnings,
     })
 }
@@ -112,10 +125,15 @@ pub struct Rendered {
 
 /// Renders every file of a loaded site (pages, manifests, host files, static files).
 pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result<Rendered> {
-    let LoadedSite { config, apps, .. } = site;
+    let LoadedSite {
+        config,
+        apps,
+        private,
+        ..
+    } = site;
     let mut warnings = site.warnings.clone();
     let now = Utc::now();
-    for r in apps.iter().flat_map(|a| &a.releases) {
+    for r in apps.iter().chain(private).flat_map(|a| &a.releases) {
         warnings.extend(crate::warnings::ipa_warnings(&r.ipa, now));
     }
     let theme = timed("load theme", || Theme::load(site_dir, &config.theme))?;
@@ -126,7 +144,15 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
     .context("site.yaml `language`")?;
     let urls = SiteUrls::new(config.base_url.clone());
     let mut files = timed("render", || {
-        render_site(config, &urls, &theme, apps, &strings, now, caches)
+        render_site(
+            config,
+            &urls,
+            &theme,
+            (apps, private),
+            &strings,
+            now,
+            caches,
+        )
     })?;
     let immutable: Vec<String> = files
         .iter()
@@ -145,6 +171,7 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
 
     let ipas: Vec<(String, u64)> = apps
         .iter()
+        .chain(private)
         .flat_map(|a| &a.releases)
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
@@ -175,7 +202,22 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         output::write_beside(&site.server_config_dir, &server_files)?;
         staging.commit()
     })?;
+    let urls = SiteUrls::new(site.config.base_url.clone());
     Ok(BuildReport {
+        private_urls: site
+            .private
+            .iter()
+            .flat_map(|a| &a.releases)
+            .map(|r| {
+                format!(
+                    "{} {} ({}): {}",
+                    r.name(),
+                    r.version(),
+                    r.build(),
+                    urls.abs(&r.dir)
+                )
+            })
+            .collect(),
         output_dir: site.output_dir.clone(),
         apps: site.apps.len(),
         releases: site.apps.iter().map(|a: &App| a.releases.len()).sum(),

@@ -116,12 +116,14 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
     let releases: HashMap<String, &Release> = site
         .apps
         .iter()
+        .chain(&site.private)
         .flat_map(|a| &a.releases)
         .map(|r| (r.ipa_path(), r))
         .collect();
     problems.extend(pages::check_pages(out, &site.config));
     problems.extend(manifests::check_manifests(out, &site.config, &releases));
-    problems.extend(profile_problems(&site.apps, now));
+    let everything: Vec<App> = site.apps.iter().chain(&site.private).cloned().collect();
+    problems.extend(profile_problems(&everything, now));
     problems.extend(host_problems(out, &site.config, &site.apps));
     if let Some(remote) = &opts.remote {
         problems.extend(remote::check_remote(

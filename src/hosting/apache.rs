@@ -35,7 +35,14 @@ pub fn htaccess(p: &Policy<'_>) -> Vec<u8> {
     s.push_str(&format!(
         "    Header set Cache-Control \"{IMMUTABLE}\"\n  </FilesMatch>\n"
     ));
-    s.push_str("</IfModule>\n");
+    s.push_str("</IfModule>\n\n");
+    s.push_str(
+        "# Optional password for the pages only (uncomment). Manifests and IPAs must stay open:\n\
+         # the iOS installer cannot answer a password prompt, so protected files fail to install.\n\
+         # <FilesMatch \"\\.(html|json|xml)$\">\n\
+         #   AuthType Basic\n#   AuthName \"Test builds\"\n\
+         #   AuthUserFile /etc/apache2/otasite.htpasswd\n#   Require valid-user\n# </FilesMatch>\n",
+    );
     s.into_bytes()
 }
 

@@ -40,6 +40,10 @@ pub fn headers(p: &Policy<'_>) -> Vec<u8> {
     rule(&mut s, "/*.xml", &[("Cache-Control", NO_CACHE)]);
     rule(&mut s, "/*.txt", &[("Cache-Control", NO_CACHE)]);
     s.truncate(s.trim_end().len());
-    s.push('\n');
+    s.push_str(
+        "\n\n# Optional password for the pages on Netlify (uncomment; a Netlify feature, not\n\
+         # Cloudflare's). Never for manifests and IPAs: the iOS installer cannot send a password.\n\
+         # /*.html\n#   Basic-Auth: tester:change-me\n# /*/\n#   Basic-Auth: tester:change-me\n",
+    );
     s.into_bytes()
 }

@@ -59,7 +59,12 @@ pub fn snippet(p: &Policy<'_>) -> Vec<u8> {
         None,
         NO_CACHE,
     );
-    pages = pages.replace("always;\n}", "always;\n    charset utf-8;\n}");
+    pages = pages.replace(
+        "always;\n}",
+        "always;\n    charset utf-8;\n    # Optional password for the pages (never for manifests and IPAs: the iOS installer\n    \
+         # cannot answer a password prompt, so protected files would fail to install):\n    \
+         # auth_basic \"Test builds\";\n    # auth_basic_user_file /etc/nginx/otasite.htpasswd;\n}",
+    );
     s.push_str(&pages);
     s.into_bytes()
 }

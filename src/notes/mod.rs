@@ -23,6 +23,7 @@ struct FrontMatter {
     channel: Option<String>,
     draft: bool,
     summary: Option<String>,
+    private: Option<bool>,
 }
 
 /// A parsed notes file.
@@ -34,6 +35,8 @@ pub struct Notes {
     pub channel: String,
     pub draft: bool,
     pub summary: Option<String>,
+    /// `private:` from the front matter; `None` follows site.yaml.
+    pub private: Option<bool>,
     /// The Markdown body.
     pub markdown: String,
     /// Images the body shows, found next to the notes file.
@@ -212,6 +215,7 @@ pub fn parse_notes(text: &str, file: &Path) -> Result<Notes> {
         channel,
         draft: front.draft,
         summary: front.summary.filter(|s| !s.trim().is_empty()),
+        private: front.private,
         markdown: body.to_string(),
         images: Vec::new(),
         body_line,

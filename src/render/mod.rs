@@ -53,7 +53,7 @@ pub fn render_site(
     config: &Config,
     urls: &SiteUrls,
     theme: &Theme,
-    apps: &[App],
+    (apps, private): (&[App], &[App]),
     strings: &i18n::Strings,
     now: DateTime<Utc>,
     caches: &crate::cache::Caches,
@@ -89,6 +89,18 @@ pub fn render_site(
         .map(|(app, view)| app_files(app, view, &pages, caches))
         .collect::<Result<_>>()?;
     files.extend(per_app.into_iter().flatten());
+    // Private releases: their own folder only; no app page, latest, channel, feed or listing.
+    for app in private {
+        let view = AppView::new(app, urls, now);
+        for (i, (release, rv)) in app.releases.iter().zip(&view.releases).enumerate() {
+            files.extend(release_files(release, rv, caches));
+            files.push(OutFile::bytes(
+                format!("{}index.html", release.dir),
+                pages.release(&view, i, &release.dir, &rv.page_url)?,
+            ));
+            files.push(OutFile::bytes(release.manifest_path(), manifest_for(rv)));
+        }
+    }
     Ok(files)
 }
 
@@ -134,32 +146,7 @@ fn app_files(
             pages.release(view, i, &release.dir, &rv.page_url)?,
         ));
         files.push(OutFile::bytes(release.manifest_path(), manifest.clone()));
-        files.push(OutFile {
-            path: release.ipa_path(),
-            content: Content::Source(release.ipa.path.clone()),
-        });
-        for image in &release.notes.images {
-            files.push(OutFile {
-                path: release.image_path(&image.file_name),
-                content: Content::Source(image.source.clone()),
-            });
-        }
-        let key = format!(
-            "{}\0{}\0{}",
-            release.ipa.sha256,
-            release.name(),
-            release.ipa.info.bundle_id
-        );
-        let images = caches.icons(key, || icons::icon_images(release));
-        files.push(OutFile::bytes(rv.icon.path.clone(), images.0.clone()));
-        files.push(OutFile::bytes(
-            rv.icon.display_image_path.clone(),
-            images.1.clone(),
-        ));
-        files.push(OutFile::bytes(
-            rv.icon.full_size_image_path.clone(),
-            images.2.clone(),
-        ));
+        files.extend(release_files(release, rv, caches));
         if std::ptr::eq(release, app.latest()) {
             let latest = app.latest_dir();
             files.push(OutFile::bytes(
@@ -170,6 +157,42 @@ fn app_files(
         }
     }
     Ok(files)
+}
+
+/// A release's IPA, notes images and icons.
+fn release_files(
+    release: &crate::model::Release,
+    rv: &ReleaseView<'_>,
+    caches: &crate::cache::Caches,
+) -> Vec<OutFile> {
+    let mut files = Vec::new();
+    files.push(OutFile {
+        path: release.ipa_path(),
+        content: Content::Source(release.ipa.path.clone()),
+    });
+    for image in &release.notes.images {
+        files.push(OutFile {
+            path: release.image_path(&image.file_name),
+            content: Content::Source(image.source.clone()),
+        });
+    }
+    let key = format!(
+        "{}\0{}\0{}",
+        release.ipa.sha256,
+        release.name(),
+        release.ipa.info.bundle_id
+    );
+    let images = caches.icons(key, || icons::icon_images(release));
+    files.push(OutFile::bytes(rv.icon.path.clone(), images.0.clone()));
+    files.push(OutFile::bytes(
+        rv.icon.display_image_path.clone(),
+        images.1.clone(),
+    ));
+    files.push(OutFile::bytes(
+        rv.icon.full_size_image_path.clone(),
+        images.2.clone(),
+    ));
+    files
 }
 
 /// The app's feed URL, next to its page.

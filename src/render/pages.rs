@@ -25,6 +25,8 @@ struct PageView<'a> {
     feed_url: String,
     /// An inline SVG QR code of `url`, on pages a desktop visitor hands to a phone.
     qr_svg: Option<String>,
+    /// Keep the page out of search engines (the site says so, or the release is private).
+    noindex: bool,
 }
 
 /// Renders pages; holds what every page shares.
@@ -106,6 +108,10 @@ impl<'a> PageRenderer<'a> {
             format!("{}feed.xml", app.url),
             true,
         );
+        let page = PageView {
+            noindex: page.noindex || release.private,
+            ..page
+        };
         let mut ctx = self.context(&page);
         ctx.insert("app", app);
         ctx.insert("release", &release);
@@ -151,6 +157,7 @@ impl<'a> PageRenderer<'a> {
             css: &self.theme.css,
             is_latest,
             feed_url,
+            noindex: self.site.noindex,
         }
     }
 

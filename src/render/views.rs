@@ -71,6 +71,8 @@ pub struct ReleaseView<'a> {
     pub install_url: String,
     /// False for App Store-signed builds, which can never install over the air.
     pub installable: bool,
+    /// Listed nowhere; its page links to no other page.
+    pub private: bool,
     pub icon: IconView,
     pub profile: Option<ProfileView<'a>>,
 }
@@ -207,6 +209,7 @@ impl<'a> ReleaseView<'a> {
                 .profile
                 .as_ref()
                 .is_none_or(|p| p.kind.installable_over_the_air()),
+            private: r.private,
             icon: IconView::new(r, urls),
             profile: r.ipa.profile.as_ref().map(|p| ProfileView::new(p, now)),
         }
