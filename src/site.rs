@@ -175,11 +175,11 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
         .flat_map(|a| &a.releases)
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
-    warnings.extend(hosting::host_warnings(
-        &config.hosting,
-        &ipas,
-        site_size(&files),
-    ));
+    warnings.extend(
+        hosting::host_warnings(&config.hosting, &ipas, site_size(&files))
+            .iter()
+            .map(ToString::to_string),
+    );
     Ok(Rendered {
         files,
         server_files,
@@ -191,11 +191,16 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let caches = Caches::default();
     let site = load_site_with(opts, &caches)?;
+    write_site(&site, &opts.site_dir, &caches)
+}
+
+/// Renders and writes a loaded site (for callers that already loaded it, like `check`).
+pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result<BuildReport> {
     let Rendered {
         files,
         server_files,
         warnings,
-    } = render_output(&site, &opts.site_dir, &caches)?;
+    } = render_output(site, site_dir, caches)?;
     timed("write", || {
         let staging = Staging::begin(&site.output_dir)?;
         staging.write_all(&files)?;

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::ipa::ProfileKind;
 use crate::model::{App, Release};
 use crate::render::views::EXPIRY_WARNING_DAYS;
-use crate::site::{BuildOptions, build, load_site};
+use crate::site::{BuildOptions, load_site, write_site};
 
 pub use devices::{DeviceAnswer, device_answers};
 
@@ -108,7 +108,11 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
     let site = load_site(&opts.build)?;
     let built = !site.output_dir.join("releases.json").is_file();
     if built {
-        build(&opts.build)?;
+        write_site(
+            &site,
+            &opts.build.site_dir,
+            &crate::cache::Caches::default(),
+        )?;
     }
     let now = Utc::now();
     let out = &site.output_dir;
@@ -224,15 +228,10 @@ fn host_problems(out: &Path, config: &Config, apps: &[App]) -> Vec<Problem> {
     crate::hosting::host_warnings(&config.hosting, &ipas, site_bytes)
         .into_iter()
         .map(|w| {
-            let (file, message) = w
-                .split_once(": ")
-                .map_or((String::new(), w.clone()), |(f, m)| {
-                    (f.to_string(), m.to_string())
-                });
             Problem::warning(
                 "host-limit",
-                file,
-                message,
+                w.file,
+                w.message,
                 "see the message; or change `hosting` in site.yaml",
             )
         })

@@ -16,7 +16,7 @@ mod vercel;
 use crate::config::Host;
 use crate::render::OutFile;
 
-pub use limits::host_warnings;
+pub use limits::{HostLimit, host_warnings};
 
 /// `Content-Type` for manifests. Apple's docs say `text/xml`; both work, and `application/xml`
 /// is what the XML media-type RFC prefers.
