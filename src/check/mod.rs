@@ -46,19 +46,29 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn error(
+    fn new(
+        severity: Severity,
         code: &'static str,
         file: impl Into<String>,
         message: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
         Problem {
-            severity: Severity::Error,
+            severity,
             code,
             file: file.into(),
             message: message.into(),
             fix: fix.into(),
         }
+    }
+
+    pub fn error(
+        code: &'static str,
+        file: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Problem::new(Severity::Error, code, file, message, fix)
     }
 
     pub fn warning(
@@ -67,13 +77,7 @@ impl Problem {
         message: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
-        Problem {
-            severity: Severity::Warning,
-            code,
-            file: file.into(),
-            message: message.into(),
-            fix: fix.into(),
-        }
+        Problem::new(Severity::Warning, code, file, message, fix)
     }
 }
 

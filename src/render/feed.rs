@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::views::{ReleaseView, SiteView};
+use crate::notes::escape_attr;
 
 /// What a feed is about.
 pub struct FeedMeta<'a> {
@@ -102,19 +103,13 @@ pub fn atom(site: &SiteView<'_>, meta: &FeedMeta<'_>, releases: &[&ReleaseView<'
 
 /// Escapes XML text and attribute values, dropping characters XML 1.0 cannot hold.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let valid: String = s
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+        })
+        .collect();
+    escape_attr(&valid)
 }
 
 #[cfg(test)]

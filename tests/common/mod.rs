@@ -190,13 +190,31 @@ pub fn assert_amp_valid(pages: &[PathBuf]) -> bool {
     true
 }
 
-/// Parses a manifest with Python's plistlib and returns the facts tests compare:
-/// (bundle-identifier, bundle-version, kind, title, software-package url, sha256).
-pub fn plistlib_manifest(path: &Path) -> Option<Vec<String>> {
+/// Runs a Python script with one file argument; `None` (after a skip) without python3.
+/// Panics with `what` and Python's stderr when the script fails.
+pub fn python(script: &str, arg: &Path, what: &str) -> Option<String> {
     if which("python3").is_none() {
         missing_tool("python3", "apt-get install python3");
         return None;
     }
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(arg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed for {}: {}",
+        arg.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Parses a manifest with Python's plistlib and returns the facts tests compare:
+/// (bundle-identifier, bundle-version, kind, title, software-package url, sha256).
+pub fn plistlib_manifest(path: &Path) -> Option<Vec<String>> {
     let script = r#"
 import json, plistlib, sys
 with open(sys.argv[1], 'rb') as f:
@@ -206,19 +224,8 @@ pkg = [a for a in item['assets'] if a['kind'] == 'software-package'][0]
 md = item['metadata']
 print(json.dumps([md['bundle-identifier'], md['bundle-version'], md['kind'], md['title'], pkg['url'], pkg['sha256']]))
 "#;
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "plistlib rejected {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).unwrap())
+    let stdout = python(script, path, "plistlib")?;
+    Some(serde_json::from_str(&stdout).unwrap())
 }
 
 /// Converts a manifest to a binary plist with libplist's plistutil and checks the result
