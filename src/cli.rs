@@ -70,7 +70,8 @@ struct BuildArgs {
     /// Include releases whose notes say `draft: true`.
     #[arg(long)]
     drafts: bool,
-    /// Ignore the build cache (reserved: the cache is not written yet).
+    /// Ignore the build cache in SITE_DIR/.otasite/: read every IPA again and rewrite the
+    /// cache (use it if you suspect the cache; it is never needed for correctness).
     #[arg(long)]
     no_cache: bool,
     /// Print one JSON document describing the build on stdout.
@@ -183,6 +184,7 @@ fn run_build(args: BuildArgs) -> Result<()> {
         server_config_dir: args.server_config_dir,
         allow_http: false,
         drafts: args.drafts,
+        no_cache: args.no_cache,
     };
     let report = build(&opts)?;
     for w in &report.warnings {
@@ -194,15 +196,23 @@ fn run_build(args: BuildArgs) -> Result<()> {
     let elapsed = start.elapsed();
     if args.json {
         println!("{}", report_json(&report, elapsed.as_secs_f64()));
+    } else if report.up_to_date {
+        eprintln!(
+            "Up to date: nothing changed since the last build of {} ({} files). Done in {} ms.",
+            report.output_dir.display(),
+            report.files,
+            elapsed.as_millis()
+        );
     } else {
         eprintln!(
-            "Built {} app{}, {} release{} into {} ({} files). Done in {} ms.",
+            "Built {} app{}, {} release{} into {} ({} files, {} new or changed). Done in {} ms.",
             report.apps,
             if report.apps == 1 { "" } else { "s" },
             report.releases,
             if report.releases == 1 { "" } else { "s" },
             report.output_dir.display(),
             report.files,
+            report.written,
             elapsed.as_millis()
         );
     }
@@ -215,6 +225,8 @@ fn report_json(report: &BuildReport, seconds: f64) -> String {
         "apps": report.apps,
         "releases": report.releases,
         "files": report.files,
+        "written": report.written,
+        "up_to_date": report.up_to_date,
         "warnings": report.warnings,
         "private": report.private_urls,
         "seconds": seconds,

@@ -22,7 +22,7 @@ pub const ROOT_MARK: &str = "\u{0}root\u{0}";
 /// One IPA with its notes, as loaded.
 #[derive(Debug, Clone)]
 pub struct LoadedRelease {
-    pub ipa: Ipa,
+    pub ipa: std::sync::Arc<Ipa>,
     pub notes: Notes,
     pub notes_path: Option<PathBuf>,
 }
@@ -30,7 +30,7 @@ pub struct LoadedRelease {
 /// A release in the site.
 #[derive(Debug, Clone)]
 pub struct Release {
-    pub ipa: Ipa,
+    pub ipa: std::sync::Arc<Ipa>,
     pub notes: Notes,
     pub notes_path: Option<PathBuf>,
     /// The notes' date, else when the app was built (the Info.plist entry's time).
@@ -240,7 +240,7 @@ mod tests {
 
     fn loaded(bundle: &str, version: &str, build: &str, channel: &str) -> LoadedRelease {
         LoadedRelease {
-            ipa: Ipa {
+            ipa: std::sync::Arc::new(Ipa {
                 path: PathBuf::from(format!("releases/{bundle}-{version}-{build}.ipa")),
                 info: AppInfo {
                     bundle_id: bundle.into(),
@@ -260,7 +260,7 @@ mod tests {
                 icon: None,
                 profile: None,
                 notes: Vec::new(),
-            },
+            }),
             notes: Notes {
                 channel: channel.into(),
                 ..Notes::empty()
@@ -317,7 +317,7 @@ mod tests {
         // 1.0 and 1.0.0 are the same version but different folders: allowed.
         assert!(e.is_ok());
         let mut twin = loaded("com.a", "1.0", "1", "stable");
-        twin.ipa.path = PathBuf::from("releases/copy.ipa");
+        std::sync::Arc::make_mut(&mut twin.ipa).path = PathBuf::from("releases/copy.ipa");
         let e = assemble(vec![loaded("com.a", "1.0", "1", "stable"), twin], false).unwrap_err();
         let msg = e.to_string();
         assert!(

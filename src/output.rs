@@ -3,6 +3,10 @@
 //! A build writes into a staging folder next to the output and renames it into place only when
 //! every file was written, so a failed build leaves the previous site exactly as it was. IPAs
 //! are hard-linked when possible, else copied byte for byte; never re-zipped.
+//!
+//! A file whose content is the same as in the previous output is not written again: the old
+//! file is linked into the new output, keeping its modification time, so deploy tools that
+//! sync by time upload only what changed.
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -69,8 +73,9 @@ impl Staging {
         })
     }
 
-    /// Writes all files into the staging folder.
-    pub fn write_all(&self, files: &[OutFile]) -> Result<()> {
+    /// Writes all files into the staging folder; returns how many differ from the previous
+    /// output (the others are carried over unchanged).
+    pub fn write_all(&self, files: &[OutFile]) -> Result<usize> {
         let mut dirs: Vec<PathBuf> = Vec::new();
         for f in files {
             let rel = safe_relative(&f.path)?;
@@ -83,17 +88,31 @@ impl Staging {
         for d in &dirs {
             fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
         }
-        files.par_iter().try_for_each(|f| self.write_one(f))
+        let written: Vec<bool> = files
+            .par_iter()
+            .map(|f| self.write_one(f))
+            .collect::<Result<_>>()?;
+        Ok(written.into_iter().filter(|w| *w).count())
     }
 
-    fn write_one(&self, file: &OutFile) -> Result<()> {
-        let dest = self.staging.join(safe_relative(&file.path)?);
-        match &file.content {
-            Content::Bytes(bytes) => {
-                fs::write(&dest, bytes).with_context(|| format!("cannot write {}", dest.display()))
-            }
-            Content::Source(src) => place(src, &dest),
+    /// Writes one file; false when the previous output's file was carried over instead.
+    fn write_one(&self, file: &OutFile) -> Result<bool> {
+        let rel = safe_relative(&file.path)?;
+        let dest = self.staging.join(&rel);
+        let old = self.out_dir.join(&rel);
+        let unchanged = match &file.content {
+            Content::Bytes(bytes) => same_bytes(&old, bytes),
+            Content::Source(src) => same_file(&old, src),
+        };
+        if unchanged && fs::hard_link(&old, &dest).is_ok() {
+            return Ok(false);
         }
+        match &file.content {
+            Content::Bytes(bytes) => fs::write(&dest, bytes)
+                .with_context(|| format!("cannot write {}", dest.display()))?,
+            Content::Source(src) => place(src, &dest)?,
+        }
+        Ok(true)
     }
 
     /// Swaps the staging folder into place of the output folder.
@@ -163,15 +182,47 @@ pub fn write_beside(dir: &Path, files: &[OutFile]) -> Result<()> {
     Ok(())
 }
 
+/// Whether the file at `old` holds exactly `bytes` (read only when the sizes agree).
+fn same_bytes(old: &Path, bytes: &[u8]) -> bool {
+    fs::metadata(old).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && fs::read(old).is_ok_and(|b| b == bytes)
+}
+
+/// Whether `old` is `src` placed by an earlier build: the same file (a hard link), or a copy
+/// with its size and modification time (which [`place`] preserves).
+fn same_file(old: &Path, src: &Path) -> bool {
+    let (Ok(a), Ok(b)) = (fs::metadata(old), fs::metadata(src)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (a.dev(), a.ino()) == (b.dev(), b.ino()) {
+            return true;
+        }
+    }
+    a.is_file()
+        && a.len() == b.len()
+        && a.modified()
+            .ok()
+            .is_some_and(|t| b.modified().ok() == Some(t))
+}
+
 /// Hard-links `src` to `dest`, or copies it when linking is not possible (another
-/// filesystem, or a filesystem without links).
+/// filesystem, or a filesystem without links), keeping its modification time.
 fn place(src: &Path, dest: &Path) -> Result<()> {
     if fs::hard_link(src, dest).is_ok() {
         return Ok(());
     }
-    fs::copy(src, dest)
-        .map(|_| ())
-        .with_context(|| format!("cannot copy {} to {}", src.display(), dest.display()))
+    let context = || format!("cannot copy {} to {}", src.display(), dest.display());
+    fs::copy(src, dest).with_context(context)?;
+    if let Ok(time) = fs::metadata(src).and_then(|m| m.modified()) {
+        let _ = fs::File::options()
+            .write(true)
+            .open(dest)
+            .and_then(|f| f.set_modified(time));
+    }
+    Ok(())
 }
 
 /// Checks a site-relative path has only normal components (no `..`, no root).
@@ -214,6 +265,70 @@ mod tests {
         assert!(!out.join("a").exists());
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "staging and old folders are cleaned up");
+    }
+
+    #[test]
+    fn unchanged_files_are_carried_over_not_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let src = dir.path().join("app.ipa");
+        fs::write(&src, "zip").unwrap();
+        let ipa = OutFile {
+            path: "a/app.ipa".into(),
+            content: Content::Source(src.clone()),
+        };
+        let s = Staging::begin(&out).unwrap();
+        let files = [
+            file("releases.json", "{}"),
+            file("a/index.html", "one"),
+            ipa,
+        ];
+        assert_eq!(s.write_all(&files).unwrap(), 3);
+        s.commit().unwrap();
+        let meta = |p: &str| fs::metadata(out.join(p)).unwrap();
+        let before = (
+            meta("releases.json").modified().unwrap(),
+            meta("a/app.ipa").len(),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+
+        let s = Staging::begin(&out).unwrap();
+        let mut next = files.clone();
+        next[1] = file("a/index.html", "two");
+        assert_eq!(
+            s.write_all(&next).unwrap(),
+            1,
+            "only the changed page is written"
+        );
+        s.commit().unwrap();
+        assert_eq!(meta("releases.json").modified().unwrap(), before.0);
+        assert_eq!(meta("a/app.ipa").len(), before.1);
+        assert_eq!(fs::read_to_string(out.join("a/index.html")).unwrap(), "two");
+        assert_eq!(
+            fs::read_to_string(&src).unwrap(),
+            "zip",
+            "sources are never written"
+        );
+    }
+
+    #[test]
+    fn copies_keep_the_source_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        fs::write(&src, "data").unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        fs::File::options()
+            .write(true)
+            .open(&src)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let dest = dir.path().join("copy");
+        fs::copy(&src, &dest).unwrap();
+        assert!(!same_file(&dest, &src), "a plain copy has a new time");
+        fs::remove_file(&dest).unwrap();
+        place(&src, &dest).unwrap();
+        assert!(same_file(&dest, &src));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
 use rayon::prelude::*;
 
-use crate::cache::Caches;
+use crate::cache::{Caches, record};
 use crate::config::{Config, parse_base_url};
 use crate::discover::{Found, discover};
 use crate::hosting;
@@ -31,10 +31,12 @@ pub struct BuildOptions {
     /// Overrides `server_config_dir` (relative to the working directory).
     pub server_config_dir: Option<PathBuf>,
     pub drafts: bool,
+    /// Ignore the build cache in `.otasite/` (read everything again; the cache is refreshed).
+    pub no_cache: bool,
 }
 
 /// What a finished build did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BuildReport {
     pub output_dir: PathBuf,
     /// The addresses of private releases, for the person who built them (never in the site).
@@ -42,6 +44,14 @@ pub struct BuildReport {
     pub apps: usize,
     pub releases: usize,
     pub files: usize,
+    /// Server configuration written beside the site (nginx.conf, Caddyfile).
+    pub server_files: Vec<PathBuf>,
+    /// Files written because they are new or changed (the others were carried over).
+    pub written: usize,
+    /// Nothing had changed since the last build, which this report repeats.
+    pub up_to_date: bool,
+    /// When the pages would next read differently with nothing changed (a profile expiring).
+    pub valid_until: Option<chrono::DateTime<Utc>>,
     pub warnings: Vec<String>,
 }
 
@@ -78,14 +88,7 @@ pub fn load_site(opts: &BuildOptions) -> Result<LoadedSite> {
 pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite> {
     let config = load_config(opts)?;
     let releases_dir = opts.site_dir.join(&config.releases_dir);
-    let output_dir = opts
-        .output_dir
-        .clone()
-        .unwrap_or_else(|| opts.site_dir.join(&config.output_dir));
-    let server_config_dir = opts
-        .server_config_dir
-        .clone()
-        .unwrap_or_else(|| opts.site_dir.join(&config.server_config_dir));
+    let (output_dir, server_config_dir) = resolve_dirs(opts, &config);
     check_output_dir(&output_dir, &opts.site_dir, &releases_dir)?;
     check_server_config_dir(&server_config_dir, &output_dir)?;
     let mut warnings = Vec::new();
@@ -188,10 +191,54 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
 }
 
 /// Builds the site; on any error the previous output is left untouched.
+///
+/// Uses the cache in `SITE_DIR/.otasite/`: when nothing changed since the last build it only
+/// checks so, and it opens no IPA it read before.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
-    let caches = Caches::default();
-    let site = load_site_with(opts, &caches)?;
-    write_site(&site, &opts.site_dir, &caches)
+    let config = load_config(opts)?;
+    let (output_dir, server_config_dir) = resolve_dirs(opts, &config);
+    let inputs = timed("fingerprint inputs", || {
+        record::inputs_digest(&record::BuildPaths {
+            opts,
+            config: &config,
+            output_dir: &output_dir,
+            server_config_dir: &server_config_dir,
+        })
+    });
+    if !opts.no_cache
+        && let Some(report) = timed("check the last build", || {
+            record::up_to_date(&opts.site_dir, &inputs, &output_dir, Utc::now())
+        })
+    {
+        return Ok(report);
+    }
+    record::forget(&opts.site_dir);
+    let caches = Caches::on_disk(&opts.site_dir, !opts.no_cache);
+    let result =
+        load_site_with(opts, &caches).and_then(|site| write_site(&site, &opts.site_dir, &caches));
+    let saved = timed("save the cache", || caches.save(result.is_ok()));
+    let mut report = result?;
+    let recorded = saved.and_then(|()| record::save(&opts.site_dir, &inputs, &report));
+    if let Err(e) = recorded {
+        report.warnings.push(format!(
+            "{}: the build cache could not be written ({e:#}); the next build will do all its work again",
+            opts.site_dir.join(crate::cache::CACHE_DIR).display()
+        ));
+    }
+    Ok(report)
+}
+
+/// The output and server configuration folders, with command-line overrides applied.
+fn resolve_dirs(opts: &BuildOptions, config: &Config) -> (PathBuf, PathBuf) {
+    let output_dir = opts
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| opts.site_dir.join(&config.output_dir));
+    let server_config_dir = opts
+        .server_config_dir
+        .clone()
+        .unwrap_or_else(|| opts.site_dir.join(&config.server_config_dir));
+    (output_dir, server_config_dir)
 }
 
 /// Renders and writes a loaded site (for callers that already loaded it, like `check`).
@@ -201,13 +248,15 @@ pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result
         server_files,
         warnings,
     } = render_output(site, site_dir, caches)?;
-    timed("write", || {
+    let written = timed("write", || {
         let staging = Staging::begin(&site.output_dir)?;
-        staging.write_all(&files)?;
+        let written = staging.write_all(&files)?;
         output::write_beside(&site.server_config_dir, &server_files)?;
-        staging.commit()
+        staging.commit()?;
+        anyhow::Ok(written)
     })?;
     let urls = SiteUrls::new(site.config.base_url.clone());
+    let all: Vec<&App> = site.apps.iter().chain(&site.private).collect();
     Ok(BuildReport {
         private_urls: site
             .private
@@ -227,6 +276,13 @@ pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result
         apps: site.apps.len(),
         releases: site.apps.iter().map(|a: &App| a.releases.len()).sum(),
         files: files.len(),
+        server_files: server_files
+            .iter()
+            .map(|f| site.server_config_dir.join(&f.path))
+            .collect(),
+        written,
+        up_to_date: false,
+        valid_until: record::valid_until(&all, Utc::now()),
         warnings,
     })
 }
@@ -236,10 +292,7 @@ fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
     let results: Vec<Result<LoadedRelease>> = found
         .par_iter()
         .map(|f| {
-            let ipa = match caches.ipa(&f.ipa) {
-                Some(ipa) => (*ipa).clone(),
-                None => (*caches.store_ipa(read_ipa(&f.ipa)?)).clone(),
-            };
+            let ipa = caches.ipa(&f.ipa, || read_ipa(&f.ipa))?;
             let notes = match &f.notes {
                 Some(path) => load_notes(path)?,
                 None => Notes::empty(),

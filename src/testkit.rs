@@ -31,6 +31,9 @@ pub struct IpaSpec {
     pub executable_bytes: usize,
     /// Store the executable uncompressed (fast to build even when large).
     pub store_executable: bool,
+    /// Extra small resource files (nibs, strings, images) in the app, as real apps have
+    /// thousands of entries.
+    pub resources: usize,
     /// Add app icons (`AppIcon60x60@2x.png` 120 px and `@3x` 180 px) drawn in this colour.
     pub icon: Option<[u8; 3]>,
     /// Write the icons as Apple CgBI PNGs (interlaced for the @3x one), as Xcode does.
@@ -56,6 +59,7 @@ impl IpaSpec {
             nested_bundles: false,
             executable_bytes: 4096,
             store_executable: false,
+            resources: 0,
             icon: None,
             icon_crushed: true,
             profile: None,
@@ -128,7 +132,20 @@ impl IpaSpec {
             deflated
         };
         zip.start_file(format!("{app}{}", self.folder), exe_options)?;
-        zip.write_all(&filler(self.executable_bytes, &self.bundle_id))?;
+        write_filler(&mut zip, self.executable_bytes, &self.bundle_id)?;
+        for i in 0..self.resources {
+            let name = match i % 4 {
+                0 => format!("{app}Base.lproj/Screen{i}.storyboardc/Info.plist"),
+                1 => format!("{app}en.lproj/Strings{i}.strings"),
+                2 => format!("{app}Frameworks/Kit{}.framework/Resource{i}.bin", i % 40),
+                _ => format!("{app}Images/image{i}.png"),
+            };
+            zip.start_file(name, deflated)?;
+            // Half text-like (compresses), half noise, a few hundred bytes each.
+            let text = format!("resource {i} of {} ", self.bundle_id).repeat(8);
+            zip.write_all(text.as_bytes())?;
+            write_filler(&mut zip, 64 + i % 512, &format!("{i}"))?;
+        }
         zip.start_file(format!("{app}PkgInfo"), stored)?;
         zip.write_all(b"APPL????")?;
         if self.signed {
@@ -346,18 +363,31 @@ pub fn icon_image(size: u32, colour: [u8; 3]) -> crate::icon::Rgba {
 
 /// Deterministic bytes that do not compress (xorshift), so IPA sizes are realistic.
 pub fn filler(len: usize, seed: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    write_filler(&mut out, len, seed).expect("writing to memory cannot fail");
+    out
+}
+
+/// Writes [`filler`] bytes in chunks, so that a gigabyte of it needs no gigabyte of memory.
+pub fn write_filler<W: Write>(w: &mut W, len: usize, seed: &str) -> std::io::Result<()> {
     let mut state: u64 = seed.bytes().fold(0x9E37_79B9_7F4A_7C15, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)
     }) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.extend_from_slice(&state.to_le_bytes());
+    let mut chunk = Vec::with_capacity(1 << 20);
+    let mut left = len;
+    while left > 0 {
+        chunk.clear();
+        while chunk.len() < left.min(1 << 20) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.extend_from_slice(&state.to_le_bytes());
+        }
+        chunk.truncate(left.min(1 << 20));
+        w.write_all(&chunk)?;
+        left -= chunk.len();
     }
-    out.truncate(len);
-    out
+    Ok(())
 }
 
 #[cfg(test)]

@@ -32,7 +32,11 @@ pub struct Icon {
     pub height: u32,
     /// Whether the original was an Apple CgBI ("crushed") PNG.
     pub crushed: bool,
-    /// A PNG any browser can show.
+    /// Lower-case hex SHA-256 of `png`: names the icon files made from it, so that releases
+    /// sharing an icon share the work.
+    pub digest: String,
+    /// A PNG any browser can show. Not serialised: the build cache keeps it as a file.
+    #[serde(skip)]
     pub png: Vec<u8>,
 }
 
@@ -258,6 +262,7 @@ fn read_icon<R: Read + Seek>(
                     width: header.width,
                     height: header.height,
                     crushed: header.crushed,
+                    digest: to_hex(&Sha256::digest(&png)),
                     png,
                 });
             }

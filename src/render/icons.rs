@@ -1,11 +1,29 @@
 //! A release's icon files: the icon as found (converted if it was crushed) or a placeholder,
 //! and the 57 px and 512 px images the manifest names.
 
+use sha2::{Digest, Sha256};
+
 use crate::icon::{Rgba, decode_png, encode_png, placeholder, resize};
 use crate::model::Release;
 
-/// (icon.png, icon-57.png, icon-512.png) as PNG bytes.
-pub fn icon_images(r: &Release) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+/// What a release's icon files depend on, as a file-name-safe key: the icon's hash, or for a
+/// placeholder the app's name and bundle id. Releases with the same icon share the files.
+pub fn icon_key(r: &Release) -> String {
+    match &r.ipa.icon {
+        Some(icon) => icon.digest.clone(),
+        None => {
+            let mut h = Sha256::new();
+            h.update(b"placeholder\0");
+            h.update(r.name().as_bytes());
+            h.update(b"\0");
+            h.update(r.ipa.info.bundle_id.as_bytes());
+            crate::ipa::to_hex(&h.finalize())
+        }
+    }
+}
+
+/// [icon.png, icon-57.png, icon-512.png] as PNG bytes.
+pub fn icon_images(r: &Release) -> [Vec<u8>; 3] {
     let decoded: Option<(Vec<u8>, Rgba)> = r
         .ipa
         .icon
@@ -15,9 +33,9 @@ pub fn icon_images(r: &Release) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
         let img = placeholder(r.name(), &r.ipa.info.bundle_id);
         (encode_png(&img), img)
     });
-    (
+    [
         original,
         encode_png(&resize(&image, 57, 57)),
         encode_png(&resize(&image, 512, 512)),
-    )
+    ]
 }

@@ -93,7 +93,7 @@ pub fn render_site(
     for app in private {
         let view = AppView::new(app, urls, now);
         for (i, (release, rv)) in app.releases.iter().zip(&view.releases).enumerate() {
-            files.extend(release_files(release, rv, caches));
+            files.extend(release_files(release, rv, caches)?);
             files.push(OutFile::bytes(
                 format!("{}index.html", release.dir),
                 pages.release(&view, i, &release.dir, &rv.page_url)?,
@@ -146,7 +146,7 @@ fn app_files(
             pages.release(view, i, &release.dir, &rv.page_url)?,
         ));
         files.push(OutFile::bytes(release.manifest_path(), manifest.clone()));
-        files.extend(release_files(release, rv, caches));
+        files.extend(release_files(release, rv, caches)?);
         if std::ptr::eq(release, app.latest()) {
             let latest = app.latest_dir();
             files.push(OutFile::bytes(
@@ -164,7 +164,7 @@ fn release_files(
     release: &crate::model::Release,
     rv: &ReleaseView<'_>,
     caches: &crate::cache::Caches,
-) -> Vec<OutFile> {
+) -> Result<Vec<OutFile>> {
     let mut files = Vec::new();
     files.push(OutFile {
         path: release.ipa_path(),
@@ -176,23 +176,19 @@ fn release_files(
             content: Content::Source(image.source.clone()),
         });
     }
-    let key = format!(
-        "{}\0{}\0{}",
-        release.ipa.sha256,
-        release.name(),
-        release.ipa.info.bundle_id
-    );
-    let images = caches.icons(key, || icons::icon_images(release));
-    files.push(OutFile::bytes(rv.icon.path.clone(), images.0.clone()));
-    files.push(OutFile::bytes(
-        rv.icon.display_image_path.clone(),
-        images.1.clone(),
-    ));
-    files.push(OutFile::bytes(
-        rv.icon.full_size_image_path.clone(),
-        images.2.clone(),
-    ));
-    files
+    let images = caches.icons(&icons::icon_key(release), || icons::icon_images(release))?;
+    let paths = [
+        &rv.icon.path,
+        &rv.icon.display_image_path,
+        &rv.icon.full_size_image_path,
+    ];
+    for (path, content) in paths.into_iter().zip(images.iter()) {
+        files.push(OutFile {
+            path: path.clone(),
+            content: content.clone(),
+        });
+    }
+    Ok(files)
 }
 
 /// The app's feed URL, next to its page.

@@ -84,7 +84,11 @@ fn rebuild(
     opts: &BuildOptions,
     caches: &Caches,
 ) -> Result<(HashMap<String, Content>, Vec<String>)> {
-    let site = load_site_with(opts, caches)?;
+    let site = load_site_with(opts, caches);
+    if let Err(e) = caches.save(false) {
+        log::debug!("the build cache could not be written: {e:#}");
+    }
+    let site = site?;
     let rendered = render_output(&site, &opts.site_dir, caches)?;
     let files = rendered
         .files
@@ -131,7 +135,7 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
     let releases_dir = std::fs::canonicalize(&releases_dir).unwrap_or(releases_dir);
     let (tx, rx) = channel();
     let _watcher = watch::watch(&site_dir, &releases_dir, opts.poll, tx)?;
-    let caches = Caches::default();
+    let caches = Caches::on_disk(&opts.build.site_dir, true);
     let start = Instant::now();
     let (files, error) = match rebuild(&build, &caches) {
         Ok((files, warnings)) => {

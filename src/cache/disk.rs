@@ -1,0 +1,188 @@
+//! The build cache on disk, in `SITE_DIR/.otasite/cache/`: what was read from each IPA, keyed
+//! by path, size, modification time and inode, and the icon files made for each distinct icon.
+//! With it, a build after the first opens no IPA that has not changed.
+//!
+//! Everything here is an optimisation: a missing, damaged or foreign cache is ignored (and
+//! rewritten), never an error. UDIDs are not kept (`Profile::devices` is not serialised).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use super::FileKey;
+use crate::ipa::Ipa;
+
+/// The cache folder inside a site folder.
+pub const CACHE_DIR: &str = ".otasite";
+/// Bumped whenever what is stored changes meaning.
+const FORMAT: u32 = 1;
+const INDEX: &str = "ipas.json";
+
+/// The three icon files of a release: as found, 57 px, 512 px.
+pub const ICON_SUFFIXES: [&str; 3] = ["", "-57", "-512"];
+
+#[derive(Serialize, Deserialize)]
+struct Index {
+    format: u32,
+    version: String,
+    ipas: BTreeMap<String, Entry>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Entry {
+    key: FileKey,
+    ipa: Ipa,
+}
+
+/// The cache of one site folder.
+pub struct DiskCache {
+    dir: PathBuf,
+    previous: HashMap<String, Entry>,
+    /// Entries read or stored by this process: what the saved index will hold.
+    current: Mutex<BTreeMap<String, Entry>>,
+    icons_used: Mutex<HashSet<String>>,
+    /// Something was read that the saved index does not have yet.
+    dirty: AtomicBool,
+}
+
+impl DiskCache {
+    /// Opens the cache of `site_dir`; with `read` false (`--no-cache`) it starts empty and is
+    /// only written.
+    pub fn open(site_dir: &Path, read: bool) -> DiskCache {
+        let dir = site_dir.join(CACHE_DIR).join("cache");
+        let previous = if read {
+            load_index(&dir.join(INDEX))
+        } else {
+            HashMap::new()
+        };
+        DiskCache {
+            dir,
+            previous,
+            current: Mutex::new(BTreeMap::new()),
+            icons_used: Mutex::new(HashSet::new()),
+            dirty: AtomicBool::new(true),
+        }
+    }
+
+    /// The IPA at `path` as read before, when its key is unchanged and its icon files are
+    /// still in the cache.
+    pub fn ipa(&self, path: &Path, key: &FileKey) -> Option<Ipa> {
+        let name = path.to_string_lossy();
+        let entry = self.previous.get(name.as_ref())?;
+        if entry.key != *key {
+            return None;
+        }
+        if let Some(icon) = &entry.ipa.icon
+            && !self.icon_paths(&icon.digest).iter().all(|p| p.is_file())
+        {
+            return None;
+        }
+        if let Ok(mut current) = self.current.lock() {
+            current.insert(name.into_owned(), entry.clone());
+        }
+        Some(entry.ipa.clone())
+    }
+
+    /// Remembers what was read from the IPA whose key was `key`.
+    pub fn store_ipa(&self, key: FileKey, ipa: &Ipa) {
+        self.dirty.store(true, Ordering::Relaxed);
+        if let Ok(mut current) = self.current.lock() {
+            current.insert(
+                ipa.path.to_string_lossy().into_owned(),
+                Entry {
+                    key,
+                    ipa: ipa.clone(),
+                },
+            );
+        }
+    }
+
+    /// Where the icon files for `key` live.
+    pub fn icon_paths(&self, key: &str) -> [PathBuf; 3] {
+        ICON_SUFFIXES.map(|s| self.dir.join("icons").join(format!("{key}{s}.png")))
+    }
+
+    /// The icon files for `key`, made by `make` and stored when not yet in the cache.
+    pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> Result<[PathBuf; 3]> {
+        if let Ok(mut used) = self.icons_used.lock() {
+            used.insert(key.to_string());
+        }
+        let paths = self.icon_paths(key);
+        if paths.iter().all(|p| p.is_file()) {
+            return Ok(paths);
+        }
+        let dir = self.dir.join("icons");
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (path, bytes) in paths.iter().zip(make()) {
+            write_atomic(path, &bytes)?;
+        }
+        Ok(paths)
+    }
+
+    /// Writes the index of the IPAs this process saw (when it read any since the last save);
+    /// with `prune`, also removes icon files no release used (call it so only after a build of
+    /// the whole site).
+    pub fn save(&self, prune: bool) -> Result<()> {
+        if !self.dirty.swap(false, Ordering::Relaxed) && !prune {
+            return Ok(());
+        }
+        let ipas = self.current.lock().map(|c| c.clone()).unwrap_or_default();
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        let index = Index {
+            format: FORMAT,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            ipas,
+        };
+        write_atomic(&self.dir.join(INDEX), &serde_json::to_vec(&index)?)?;
+        if prune {
+            let used = self
+                .icons_used
+                .lock()
+                .map(|u| u.clone())
+                .unwrap_or_default();
+            let entries = fs::read_dir(self.dir.join("icons")).into_iter().flatten();
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let key = name.split(['-', '.']).next().unwrap_or_default();
+                if !used.contains(key) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn load_index(path: &Path) -> HashMap<String, Entry> {
+    let Ok(bytes) = fs::read(path) else {
+        return HashMap::new();
+    };
+    match serde_json::from_slice::<Index>(&bytes) {
+        Ok(i) if i.format == FORMAT && i.version == env!("CARGO_PKG_VERSION") => {
+            i.ipas.into_iter().collect()
+        }
+        Ok(_) => HashMap::new(),
+        Err(e) => {
+            log::debug!("{}: ignored ({e})", path.display());
+            HashMap::new()
+        }
+    }
+}
+
+/// Replaces `path` with `bytes` in one step (a reader never sees half a file).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(
+        ".{name}.tmp-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,150 @@
+//! What a build keeps so as not to do work twice: IPAs already read, keyed by path, size,
+//! modification time and inode; icon files already made, keyed by the icon's hash; QR codes
+//! keyed by URL. In memory for one process (the dev server rebuilds many times) and, when a
+//! site folder is given, on disk in `.otasite/` for the next process (see [`disk`]).
+//!
+//! A build with an empty cache does exactly the same work as without one.
+
+pub mod disk;
+pub mod record;
+
+use std::collections::HashMap;
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::ipa::Ipa;
+use crate::render::Content;
+pub use disk::{CACHE_DIR, DiskCache};
+
+/// The three icon files of a release (as found, 57 px, 512 px).
+pub type IconFiles = Arc<[Content; 3]>;
+
+/// What identifies a file's version without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FileKey {
+    pub size: u64,
+    /// Modification time as (seconds, nanoseconds) since the epoch.
+    pub mtime: (i64, u32),
+    /// The inode (0 where the platform has none): a file replaced by another with the same
+    /// size and time is still noticed.
+    pub inode: u64,
+}
+
+impl FileKey {
+    pub fn of(meta: &Metadata) -> FileKey {
+        let mtime = meta
+            .modified()
+            .ok()
+            .map(|t| match t.duration_since(std::time::UNIX_EPOCH) {
+                Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+                Err(e) => (
+                    -(e.duration().as_secs() as i64),
+                    e.duration().subsec_nanos(),
+                ),
+            })
+            .unwrap_or_default();
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        FileKey {
+            size: meta.len(),
+            mtime,
+            inode,
+        }
+    }
+
+    pub fn read(path: &Path) -> Option<FileKey> {
+        std::fs::metadata(path).ok().map(|m| FileKey::of(&m))
+    }
+}
+
+#[derive(Default)]
+pub struct Caches {
+    ipas: Mutex<HashMap<PathBuf, (FileKey, Arc<Ipa>)>>,
+    icons: Mutex<HashMap<String, IconFiles>>,
+    qr: Mutex<HashMap<String, Option<String>>>,
+    disk: Option<DiskCache>,
+}
+
+impl Caches {
+    /// Caches backed by the site's `.otasite/` folder; with `read` false (`--no-cache`) what
+    /// is there is ignored, and replaced.
+    pub fn on_disk(site_dir: &Path, read: bool) -> Caches {
+        Caches {
+            disk: Some(DiskCache::open(site_dir, read)),
+            ..Caches::default()
+        }
+    }
+
+    /// The IPA at `path`: as read before when the file has not changed since, else read by
+    /// `read` (and remembered, unless the file changed while it was being read).
+    pub fn ipa<E>(
+        &self,
+        path: &Path,
+        read: impl FnOnce() -> Result<Ipa, E>,
+    ) -> Result<Arc<Ipa>, E> {
+        let Some(key) = FileKey::read(path) else {
+            return read().map(Arc::new);
+        };
+        if let Some((k, ipa)) = self.ipas.lock().ok().and_then(|m| m.get(path).cloned())
+            && k == key
+        {
+            return Ok(ipa);
+        }
+        let (ipa, fresh) = match self.disk.as_ref().and_then(|d| d.ipa(path, &key)) {
+            Some(ipa) => (Arc::new(ipa), false),
+            None => (Arc::new(read()?), true),
+        };
+        if FileKey::read(path) == Some(key) {
+            if fresh && let Some(disk) = &self.disk {
+                disk.store_ipa(key, &ipa);
+            }
+            if let Ok(mut map) = self.ipas.lock() {
+                map.insert(path.to_path_buf(), (key, ipa.clone()));
+            }
+        }
+        Ok(ipa)
+    }
+
+    /// A QR code SVG for `key`, made by `make` only the first time.
+    pub fn qr(&self, key: &str, make: impl FnOnce() -> Option<String>) -> Option<String> {
+        if let Some(hit) = self.qr.lock().ok().and_then(|m| m.get(key).cloned()) {
+            return hit;
+        }
+        let made = make();
+        if let Ok(mut map) = self.qr.lock() {
+            map.insert(key.to_string(), made.clone());
+        }
+        made
+    }
+
+    /// Icon files for `key`, made by `make` only when neither this process nor the disk cache
+    /// has them. From the disk cache they are files to link, not bytes to hold.
+    pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> Result<IconFiles> {
+        if let Some(hit) = self.icons.lock().ok().and_then(|m| m.get(key).cloned()) {
+            return Ok(hit);
+        }
+        let made: IconFiles = match &self.disk {
+            Some(disk) => Arc::new(disk.icons(key, make)?.map(Content::Source)),
+            None => Arc::new(make().map(Content::Bytes)),
+        };
+        if let Ok(mut map) = self.icons.lock() {
+            map.insert(key.to_string(), made.clone());
+        }
+        Ok(made)
+    }
+
+    /// Writes what this process read to the disk cache, if there is one; `prune` drops icon
+    /// files no release used (only after a whole build).
+    pub fn save(&self, prune: bool) -> Result<()> {
+        match &self.disk {
+            Some(disk) => disk.save(prune),
+            None => Ok(()),
+        }
+    }
+}

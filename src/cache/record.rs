@@ -1,0 +1,207 @@
+//! The record of the last build, in `.otasite/build.json`: a digest of everything the build
+//! read (options, `site.yaml`, the secret, and the size, time and inode of every file under
+//! the releases, theme and static folders) and the listing of every file it wrote.
+//!
+//! When the inputs hash the same, the output still lists exactly as written, and no profile
+//! has crossed an expiry threshold since (pages and warnings change then), the site is up to
+//! date: a build stats the files and stops, without opening any of them.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::FileKey;
+use super::disk::{CACHE_DIR, write_atomic};
+use crate::config::Config;
+use crate::model::App;
+use crate::render::views::EXPIRY_WARNING_DAYS;
+use crate::site::{BuildOptions, BuildReport};
+
+const FILE: &str = "build.json";
+const FORMAT: u32 = 1;
+
+/// Where a build reads from and writes to, resolved.
+pub struct BuildPaths<'a> {
+    pub opts: &'a BuildOptions,
+    pub config: &'a Config,
+    pub output_dir: &'a Path,
+    pub server_config_dir: &'a Path,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    format: u32,
+    inputs: String,
+    /// The first moment a profile's expiry changes what the pages or warnings say.
+    valid_until: Option<DateTime<Utc>>,
+    output: Vec<(String, FileKey)>,
+    server: Vec<(PathBuf, FileKey)>,
+    report: BuildReport,
+}
+
+/// A digest of everything a build of `paths` would read, from file metadata only.
+pub fn inputs_digest(paths: &BuildPaths<'_>) -> String {
+    let BuildPaths {
+        opts,
+        config,
+        output_dir,
+        server_config_dir,
+    } = paths;
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut h = Sha256::new();
+    let mut put = |label: &str, value: &[u8]| {
+        h.update(label.as_bytes());
+        h.update((value.len() as u64).to_le_bytes());
+        h.update(value);
+    };
+    put("otasite", env!("CARGO_PKG_VERSION").as_bytes());
+    put("format", &FORMAT.to_le_bytes());
+    let options = format!(
+        "{:?}|{:?}|{:?}|{}|{}",
+        abs(output_dir),
+        abs(server_config_dir),
+        opts.base_url,
+        opts.allow_http,
+        opts.drafts
+    );
+    put("options", options.as_bytes());
+    put(
+        "site.yaml",
+        &std::fs::read(opts.site_dir.join("site.yaml")).unwrap_or_default(),
+    );
+    if let Ok(secret) = std::env::var("OTASITE_SECRET") {
+        put("secret", &Sha256::digest(secret.as_bytes()));
+    }
+    if let Some(file) = &config.secret_file {
+        put("secret_file", &key_bytes(FileKey::read(file)));
+    }
+    let site = &opts.site_dir;
+    for dir in [
+        site.join(&config.releases_dir),
+        site.join("themes").join(&config.theme),
+        site.join("static"),
+    ] {
+        put("tree", dir.as_os_str().as_encoded_bytes());
+        for entry in walkdir::WalkDir::new(&dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            match entry {
+                Ok(e) => {
+                    put("path", e.path().as_os_str().as_encoded_bytes());
+                    if e.file_type().is_file() {
+                        put(
+                            "file",
+                            &key_bytes(e.metadata().ok().map(|m| FileKey::of(&m))),
+                        );
+                    }
+                }
+                Err(e) => put("error", e.to_string().as_bytes()),
+            }
+        }
+    }
+    crate::ipa::to_hex(&h.finalize())
+}
+
+fn key_bytes(key: Option<FileKey>) -> Vec<u8> {
+    serde_json::to_vec(&key).unwrap_or_default()
+}
+
+/// The report of the last build, when the site it wrote is up to date for `inputs` at `now`.
+pub fn up_to_date(
+    site_dir: &Path,
+    inputs: &str,
+    output_dir: &Path,
+    now: DateTime<Utc>,
+) -> Option<BuildReport> {
+    let bytes = std::fs::read(site_dir.join(CACHE_DIR).join(FILE)).ok()?;
+    let record: Record = serde_json::from_slice(&bytes).ok()?;
+    let current = record.format == FORMAT
+        && record.inputs == inputs
+        && record.valid_until.is_none_or(|t| now < t)
+        && record.report.output_dir == output_dir
+        && listing(output_dir) == record.output
+        && record
+            .server
+            .iter()
+            .all(|(path, key)| FileKey::read(path) == Some(*key));
+    current.then_some(BuildReport {
+        up_to_date: true,
+        written: 0,
+        ..record.report
+    })
+}
+
+/// Records a finished build (best effort: a site folder that cannot be written to only
+/// loses the shortcut).
+pub fn save(site_dir: &Path, inputs: &str, report: &BuildReport) -> Result<()> {
+    let record = Record {
+        format: FORMAT,
+        inputs: inputs.to_string(),
+        valid_until: report.valid_until,
+        output: listing(&report.output_dir),
+        server: report
+            .server_files
+            .iter()
+            .filter_map(|p| FileKey::read(p).map(|k| (p.clone(), k)))
+            .collect(),
+        report: report.clone(),
+    };
+    let dir = site_dir.join(CACHE_DIR);
+    std::fs::create_dir_all(&dir)?;
+    write_atomic(&dir.join(FILE), &serde_json::to_vec(&record)?)
+}
+
+/// Forgets the last build, so that the next one does all its work.
+pub fn forget(site_dir: &Path) {
+    let _ = std::fs::remove_file(site_dir.join(CACHE_DIR).join(FILE));
+}
+
+/// Every file under `root` with its key, in a stable order.
+fn listing(root: &Path) -> Vec<(String, FileKey)> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let key = FileKey::of(&e.metadata().ok()?);
+            let rel = e.path().strip_prefix(root).ok()?;
+            Some((rel.to_string_lossy().into_owned(), key))
+        })
+        .collect()
+}
+
+/// The first moment after `now` at which a page or warning of these apps would read
+/// differently: a profile expiring, or entering the warning window, or a day of its
+/// countdown passing ("expires in N days").
+pub fn valid_until(apps: &[&App], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    apps.iter()
+        .flat_map(|a| &a.releases)
+        .filter_map(|r| r.ipa.profile.as_ref()?.expires)
+        .flat_map(|expires| (0..=EXPIRY_WARNING_DAYS).map(move |d| expires - Duration::days(d)))
+        .filter(|t| *t > now)
+        .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_sees_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/x.html"), "one").unwrap();
+        let before = listing(dir.path());
+        assert_eq!(before.len(), 1);
+        assert_eq!(before[0].0, "a/x.html");
+        std::fs::write(dir.path().join("a/x.html"), "two!").unwrap();
+        assert_ne!(listing(dir.path()), before);
+        std::fs::write(dir.path().join("y"), "").unwrap();
+        assert_eq!(listing(dir.path()).len(), 2);
+    }
+}

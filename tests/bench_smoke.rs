@@ -1,0 +1,47 @@
+//! A smoke run of the benchmark harness (examples/bench.rs) on a tiny site: every step runs
+//! and the report has every row. Figures are not asserted: timing belongs to the harness.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn harness_runs_every_step() {
+    // Examples are built by `cargo test`, next to the binary.
+    let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_otasite"));
+    let harness = bin.parent().unwrap().join("examples/bench");
+    assert!(harness.is_file(), "{} was not built", harness.display());
+    let parser = common::project_dir().join("bench/node_modules/app-info-parser");
+    let compare_npm = parser.is_dir();
+    if !compare_npm {
+        common::missing_tool(
+            "the npm package app-info-parser",
+            "npm ci --prefix bench (scripts/bench does it)",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(&harness)
+        .current_dir(common::project_dir())
+        .args(["--smoke", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| 3 |"))
+        .unwrap_or_else(|| panic!("no row for the 3-release site:\n{stdout}"));
+    assert_eq!(row.matches('|').count(), 11, "{row}");
+    assert!(stdout.contains("| otasite inspect |"), "{stdout}");
+    assert!(stdout.contains("| python zipfile+plistlib |"), "{stdout}");
+    if compare_npm {
+        assert!(stdout.contains("| npm app-info-parser |"), "{stdout}");
+    }
+    let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert_eq!(report, stdout);
+}
