@@ -294,7 +294,7 @@ fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
         .map(|f| {
             let ipa = caches.ipa(&f.ipa, || read_ipa(&f.ipa))?;
             let notes = match &f.notes {
-                Some(path) => load_notes(path)?,
+                Some(path) => (*caches.notes(path, || load_notes(path))?).clone(),
                 None => Notes::empty(),
             };
             Ok(LoadedRelease {

@@ -11,6 +11,13 @@ fn harness_runs_every_step() {
     let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_otasite"));
     let harness = bin.parent().unwrap().join("examples/bench");
     assert!(harness.is_file(), "{} was not built", harness.display());
+    // `cargo test --test bench_smoke` alone does not rebuild examples.
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap();
+    assert!(
+        modified(&harness) >= modified(&common::project_dir().join("examples/bench.rs")),
+        "{} is older than its source: run plain `cargo test` (or cargo build --example bench)",
+        harness.display()
+    );
     let parser = common::project_dir().join("bench/node_modules/app-info-parser");
     let compare_npm = parser.is_dir();
     if !compare_npm {
@@ -36,7 +43,7 @@ fn harness_runs_every_step() {
         .lines()
         .find(|l| l.starts_with("| 3 |"))
         .unwrap_or_else(|| panic!("no row for the 3-release site:\n{stdout}"));
-    assert_eq!(row.matches('|').count(), 11, "{row}");
+    assert_eq!(row.matches('|').count(), 13, "{row}");
     assert!(stdout.contains("| otasite inspect |"), "{stdout}");
     assert!(stdout.contains("| python zipfile+plistlib |"), "{stdout}");
     if compare_npm {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::FileKey;
 use crate::ipa::Ipa;
@@ -20,7 +21,7 @@ use crate::ipa::Ipa;
 /// The cache folder inside a site folder.
 pub const CACHE_DIR: &str = ".otasite";
 /// Bumped whenever what is stored changes meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const INDEX: &str = "ipas.json";
 
 /// The three icon files of a release: as found, 57 px, 512 px.
@@ -46,6 +47,7 @@ pub struct DiskCache {
     /// Entries read or stored by this process: what the saved index will hold.
     current: Mutex<BTreeMap<String, Entry>>,
     icons_used: Mutex<HashSet<String>>,
+    qr_used: Mutex<HashSet<String>>,
     /// Something was read that the saved index does not have yet.
     dirty: AtomicBool,
 }
@@ -65,6 +67,7 @@ impl DiskCache {
             previous,
             current: Mutex::new(BTreeMap::new()),
             icons_used: Mutex::new(HashSet::new()),
+            qr_used: Mutex::new(HashSet::new()),
             dirty: AtomicBool::new(true),
         }
     }
@@ -124,6 +127,27 @@ impl DiskCache {
         Ok(paths)
     }
 
+    /// A QR code for `key` (an address), made by `make` and stored when not yet in the cache.
+    /// An address too long for a QR code is remembered as an empty file.
+    pub fn qr(&self, key: &str, make: impl FnOnce() -> Option<String>) -> Option<String> {
+        let name = crate::ipa::to_hex(&Sha256::digest(key.as_bytes()));
+        if let Ok(mut used) = self.qr_used.lock() {
+            used.insert(name.clone());
+        }
+        let path = self.dir.join("qr").join(format!("{name}.svg"));
+        if let Ok(svg) = fs::read_to_string(&path) {
+            return (!svg.is_empty()).then_some(svg);
+        }
+        let made = make();
+        let stored = fs::create_dir_all(self.dir.join("qr"))
+            .map_err(anyhow::Error::from)
+            .and_then(|()| write_atomic(&path, made.as_deref().unwrap_or_default().as_bytes()));
+        if let Err(e) = stored {
+            log::debug!("QR code not cached: {e:#}");
+        }
+        made
+    }
+
     /// Writes the index of the IPAs this process saw (when it read any since the last save);
     /// with `prune`, also removes icon files no release used (call it so only after a build of
     /// the whole site).
@@ -141,21 +165,27 @@ impl DiskCache {
         };
         write_atomic(&self.dir.join(INDEX), &serde_json::to_vec(&index)?)?;
         if prune {
-            let used = self
+            let icons = self
                 .icons_used
                 .lock()
                 .map(|u| u.clone())
                 .unwrap_or_default();
-            let entries = fs::read_dir(self.dir.join("icons")).into_iter().flatten();
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let key = name.split(['-', '.']).next().unwrap_or_default();
-                if !used.contains(key) {
-                    let _ = fs::remove_file(entry.path());
-                }
-            }
+            prune_dir(&self.dir.join("icons"), &icons);
+            let qr = self.qr_used.lock().map(|u| u.clone()).unwrap_or_default();
+            prune_dir(&self.dir.join("qr"), &qr);
         }
         Ok(())
+    }
+}
+
+/// Removes the files of `dir` whose key (the name up to the first `-` or `.`) is not in `used`.
+fn prune_dir(dir: &Path, used: &HashSet<String>) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let key = name.split(['-', '.']).next().unwrap_or_default();
+        if !used.contains(key) {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 

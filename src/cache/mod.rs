@@ -15,9 +15,11 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 use crate::ipa::Ipa;
-use crate::render::Content;
+use crate::notes::Notes;
+use crate::render::{Content, OutFile};
 pub use disk::{CACHE_DIR, DiskCache};
 
 /// The three icon files of a release (as found, 57 px, 512 px).
@@ -66,9 +68,22 @@ impl FileKey {
 #[derive(Default)]
 pub struct Caches {
     ipas: Mutex<HashMap<PathBuf, (FileKey, Arc<Ipa>)>>,
+    notes: Mutex<HashMap<PathBuf, (NotesKey, Arc<Notes>)>>,
     icons: Mutex<HashMap<String, IconFiles>>,
     qr: Mutex<HashMap<String, Option<String>>>,
+    pages: Option<Mutex<PageMemo>>,
     disk: Option<DiskCache>,
+}
+
+/// A notes file's key and the keys of the images it references.
+type NotesKey = (FileKey, Vec<(PathBuf, Option<FileKey>)>);
+
+/// Files rendered per app, by a digest of all they are made from; entries the latest render
+/// did not use are dropped at the start of the next.
+#[derive(Default)]
+struct PageMemo {
+    files: HashMap<String, Arc<Vec<OutFile>>>,
+    used: HashSet<String>,
 }
 
 impl Caches {
@@ -79,6 +94,72 @@ impl Caches {
             disk: Some(DiskCache::open(site_dir, read)),
             ..Caches::default()
         }
+    }
+
+    /// Also remembers rendered pages between renders (for the dev server, which renders the
+    /// same site again after each edit).
+    pub fn remembering_pages(mut self) -> Caches {
+        self.pages = Some(Mutex::new(PageMemo::default()));
+        self
+    }
+
+    /// Starts a render: forgets pages the previous render did not use.
+    pub fn begin_render(&self) {
+        if let Some(Ok(mut memo)) = self.pages.as_ref().map(Mutex::lock) {
+            let PageMemo { files, used } = &mut *memo;
+            files.retain(|k, _| used.contains(k));
+            used.clear();
+        }
+    }
+
+    /// One app's files: as rendered before when `key` (computed only when pages are
+    /// remembered; `None` when it cannot be) is the same, else made by `make`.
+    pub fn app_files(
+        &self,
+        key: impl FnOnce() -> Option<String>,
+        make: impl FnOnce() -> Result<Vec<OutFile>>,
+    ) -> Result<Arc<Vec<OutFile>>> {
+        let Some((memo, key)) = self.pages.as_ref().and_then(|m| Some((m, key()?))) else {
+            return make().map(Arc::new);
+        };
+        if let Ok(mut m) = memo.lock() {
+            m.used.insert(key.clone());
+            if let Some(hit) = m.files.get(&key) {
+                return Ok(hit.clone());
+            }
+        }
+        let made = Arc::new(make()?);
+        if let Ok(mut m) = memo.lock() {
+            m.files.insert(key, made.clone());
+        }
+        Ok(made)
+    }
+
+    /// The notes at `path`: as parsed before when neither it nor an image it shows changed.
+    pub fn notes(&self, path: &Path, load: impl FnOnce() -> Result<Notes>) -> Result<Arc<Notes>> {
+        let Some(key) = FileKey::read(path) else {
+            return load().map(Arc::new);
+        };
+        let current = |(k, images): &NotesKey| {
+            *k == key && images.iter().all(|(p, ik)| FileKey::read(p) == *ik)
+        };
+        if let Some((k, notes)) = self.notes.lock().ok().and_then(|m| m.get(path).cloned())
+            && current(&k)
+        {
+            return Ok(notes);
+        }
+        let notes = Arc::new(load()?);
+        let images = notes
+            .images
+            .iter()
+            .map(|i| (i.source.clone(), FileKey::read(&i.source)))
+            .collect();
+        if FileKey::read(path) == Some(key)
+            && let Ok(mut map) = self.notes.lock()
+        {
+            map.insert(path.to_path_buf(), ((key, images), notes.clone()));
+        }
+        Ok(notes)
     }
 
     /// The IPA at `path`: as read before when the file has not changed since, else read by
@@ -111,12 +192,16 @@ impl Caches {
         Ok(ipa)
     }
 
-    /// A QR code SVG for `key`, made by `make` only the first time.
+    /// A QR code SVG for `key`, made by `make` only when neither this process nor the disk
+    /// cache has it.
     pub fn qr(&self, key: &str, make: impl FnOnce() -> Option<String>) -> Option<String> {
         if let Some(hit) = self.qr.lock().ok().and_then(|m| m.get(key).cloned()) {
             return hit;
         }
-        let made = make();
+        let made = match &self.disk {
+            Some(disk) => disk.qr(key, make),
+            None => make(),
+        };
         if let Ok(mut map) = self.qr.lock() {
             map.insert(key.to_string(), made.clone());
         }

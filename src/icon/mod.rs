@@ -174,6 +174,17 @@ pub fn encode_png(image: &Rgba) -> Vec<u8> {
 
 /// A browser-viewable PNG from icon bytes: crushed icons are converted, plain ones kept as
 /// they are.
+/// Checks that a PNG (standard or CgBI) decodes, without keeping the pixels.
+pub fn check_png(bytes: &[u8]) -> Result<PngHeader, String> {
+    let header = png_header(bytes)?;
+    check_dimensions(&header)?;
+    if header.crushed {
+        decode_png(bytes).map(|(_, h)| h)
+    } else {
+        decode_standard(bytes).map(|_| header)
+    }
+}
+
 pub fn to_standard_png(bytes: &[u8]) -> Result<(Vec<u8>, PngHeader), String> {
     let header = png_header(bytes)?;
     check_dimensions(&header)?;

@@ -23,7 +23,8 @@ pub use profile::{Profile, ProfileKind, parse_profile};
 
 use crate::{icon, limits};
 
-/// The app icon as found in the IPA, converted to a standard PNG.
+/// The app icon as found in the IPA (converted to a standard PNG only when the site is made,
+/// once per distinct icon).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Icon {
     /// The archive entry it came from.
@@ -32,12 +33,13 @@ pub struct Icon {
     pub height: u32,
     /// Whether the original was an Apple CgBI ("crushed") PNG.
     pub crushed: bool,
-    /// Lower-case hex SHA-256 of `png`: names the icon files made from it, so that releases
+    /// Lower-case hex SHA-256 of `bytes`: names the icon files made from it, so that releases
     /// sharing an icon share the work.
     pub digest: String,
-    /// A PNG any browser can show. Not serialised: the build cache keeps it as a file.
+    /// The PNG as stored in the archive (CgBI when `crushed`), checked to decode. Not
+    /// serialised: the build cache keeps the files made from it instead.
     #[serde(skip)]
-    pub png: Vec<u8>,
+    pub bytes: Vec<u8>,
 }
 
 /// What to read besides the metadata.
@@ -255,15 +257,15 @@ fn read_icon<R: Read + Seek>(
                 continue;
             }
         };
-        match icon::to_standard_png(&bytes) {
-            Ok((png, header)) => {
+        match icon::check_png(&bytes) {
+            Ok(header) => {
                 return Some(Icon {
                     source: name.clone(),
                     width: header.width,
                     height: header.height,
                     crushed: header.crushed,
-                    digest: to_hex(&Sha256::digest(&png)),
-                    png,
+                    digest: to_hex(&Sha256::digest(&bytes)),
+                    bytes,
                 });
             }
             Err(e) => notes.push(format!("its icon {name} could not be decoded: {e}")),

@@ -22,13 +22,18 @@ pub fn icon_key(r: &Release) -> String {
     }
 }
 
-/// [icon.png, icon-57.png, icon-512.png] as PNG bytes.
+/// [icon.png, icon-57.png, icon-512.png] as PNG bytes: the icon as found (re-encoded as a
+/// standard PNG when it was crushed), and resized.
 pub fn icon_images(r: &Release) -> [Vec<u8>; 3] {
-    let decoded: Option<(Vec<u8>, Rgba)> = r
-        .ipa
-        .icon
-        .as_ref()
-        .and_then(|i| decode_png(&i.png).ok().map(|(img, _)| (i.png.clone(), img)));
+    let decoded: Option<(Vec<u8>, Rgba)> = r.ipa.icon.as_ref().and_then(|i| {
+        let (img, header) = decode_png(&i.bytes).ok()?;
+        let original = if header.crushed {
+            encode_png(&img)
+        } else {
+            i.bytes.clone()
+        };
+        Some((original, img))
+    });
     let (original, image) = decoded.unwrap_or_else(|| {
         let img = placeholder(r.name(), &r.ipa.info.bundle_id);
         (encode_png(&img), img)

@@ -83,12 +83,20 @@ pub fn render_site(
             &all,
         ),
     ));
-    let per_app: Vec<Vec<OutFile>> = apps
+    caches.begin_render();
+    let shared = std::sync::OnceLock::new();
+    let per_app: Vec<std::sync::Arc<Vec<OutFile>>> = apps
         .par_iter()
         .zip(views.par_iter())
-        .map(|(app, view)| app_files(app, view, &pages, caches))
+        .map(|(app, view)| {
+            let key = || {
+                let shared = shared.get_or_init(|| shared_inputs(&site, strings, theme));
+                inputs_digest(shared.as_deref(), view)
+            };
+            caches.app_files(key, || app_files(app, view, &pages, caches))
+        })
         .collect::<Result<_>>()?;
-    files.extend(per_app.into_iter().flatten());
+    files.extend(per_app.iter().flat_map(|f| f.iter().cloned()));
     // Private releases: their own folder only; no app page, latest, channel, feed or listing.
     for app in private {
         let view = AppView::new(app, urls, now);
@@ -102,6 +110,21 @@ pub fn render_site(
         }
     }
     Ok(files)
+}
+
+/// What every page depends on besides its app: the site, the strings and the theme.
+fn shared_inputs(site: &SiteView<'_>, strings: &i18n::Strings, theme: &Theme) -> Option<String> {
+    let site = serde_json::to_string(site).ok()?;
+    Some(format!("{site}\0{strings:?}\0{}", theme.digest))
+}
+
+/// A digest of everything an app's files are made from (`None`: not known, do not reuse).
+fn inputs_digest(shared: Option<&str>, view: &AppView<'_>) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(shared?.as_bytes());
+    h.update(serde_json::to_vec(view).ok()?);
+    Some(crate::ipa::to_hex(&h.finalize()))
 }
 
 fn app_files(

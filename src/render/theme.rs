@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
+use sha2::{Digest, Sha256};
 use tera::Tera;
 
 use crate::limits;
@@ -63,6 +64,8 @@ pub const MAX_AMP_CSS_BYTES: usize = 75_000;
 pub struct Theme {
     pub(crate) tera: Tera,
     pub(crate) css: String,
+    /// A digest of every template and the CSS: what pages depend on besides their data.
+    pub(crate) digest: String,
 }
 
 /// A theme file as read, with where it came from (for messages).
@@ -169,7 +172,16 @@ impl Theme {
             |p| p.display().to_string(),
         );
         check_amp_css(&css).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
-        Ok(Theme { tera, css })
+        let mut h = Sha256::new();
+        for f in &files {
+            for part in [f.name.as_str(), f.source.as_str()] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+        h.update(css.as_bytes());
+        let digest = crate::ipa::to_hex(&h.finalize());
+        Ok(Theme { tera, css, digest })
     }
 }
 
