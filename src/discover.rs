@@ -24,7 +24,9 @@ pub fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
             releases_dir.display()
         );
     }
-    let mut found = Vec::new();
+    let mut ipas = Vec::new();
+    // Every file seen, so that notes are found without asking the file system again.
+    let mut files = std::collections::HashSet::new();
     let walker = WalkDir::new(releases_dir)
         .follow_links(true)
         .sort_by_file_name()
@@ -48,6 +50,9 @@ pub fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
         };
         let path = entry.path();
         if !has_ipa_extension(path) {
+            if entry.file_type().is_file() {
+                files.insert(entry.into_path());
+            }
             continue;
         }
         if entry.file_type().is_dir() {
@@ -60,12 +65,15 @@ pub fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
         if !entry.file_type().is_file() {
             continue;
         }
-        found.push(Found {
-            notes: notes_for(path),
-            ipa: path.to_path_buf(),
-        });
+        ipas.push(entry.into_path());
     }
-    Ok(found)
+    Ok(ipas
+        .into_iter()
+        .map(|ipa| Found {
+            notes: notes_for(&ipa, &files),
+            ipa,
+        })
+        .collect())
 }
 
 fn is_skipped(name: &std::ffi::OsStr) -> bool {
@@ -78,13 +86,18 @@ fn has_ipa_extension(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("ipa"))
 }
 
-fn notes_for(ipa: &Path) -> Option<PathBuf> {
+/// `<stem>.md`, else `notes.md`: looked up among the files the walk saw, then (for file
+/// systems that ignore case) asked of the file system.
+fn notes_for(ipa: &Path, files: &std::collections::HashSet<PathBuf>) -> Option<PathBuf> {
     let beside = ipa.with_extension("md");
-    if beside.is_file() {
+    let shared = ipa.with_file_name("notes.md");
+    if files.contains(&beside) {
         return Some(beside);
     }
-    let shared = ipa.with_file_name("notes.md");
-    shared.is_file().then_some(shared)
+    if files.contains(&shared) {
+        return Some(shared);
+    }
+    [beside, shared].into_iter().find(|p| p.is_file())
 }
 
 #[cfg(test)]

@@ -92,7 +92,9 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
     check_output_dir(&output_dir, &opts.site_dir, &releases_dir)?;
     check_server_config_dir(&server_config_dir, &output_dir)?;
     let mut warnings = Vec::new();
-    let found = timed("discover", || discover(&releases_dir))?;
+    let found = timed("discover", || {
+        caches.discovery(&releases_dir, || discover(&releases_dir))
+    })?;
     if found.is_empty() {
         warnings.push(format!(
             "{}: no .ipa files found; the site will list no apps",
@@ -103,8 +105,10 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
     let (private, public): (Vec<LoadedRelease>, Vec<LoadedRelease>) = loaded
         .into_iter()
         .partition(|l| l.notes.private.unwrap_or(config.private));
-    let apps = assemble(public, opts.drafts)?;
-    let mut private = assemble(private, opts.drafts)?;
+    let (apps, private) = timed("assemble", || {
+        anyhow::Ok((assemble(public, opts.drafts)?, assemble(private, opts.drafts)?))
+    })?;
+    let mut private = private;
     if !private.is_empty() {
         let secret = crate::private::load_secret(&config, &opts.site_dir, &output_dir)?;
         crate::model::make_private(&mut private, &secret);
@@ -179,7 +183,7 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
     warnings.extend(
-        hosting::host_warnings(&config.hosting, &ipas, site_size(&files))
+        hosting::host_warnings(&config.hosting, &ipas, || site_size(&files))
             .iter()
             .map(ToString::to_string),
     );
@@ -289,24 +293,21 @@ pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result
 
 /// Reads every IPA and notes file in parallel; reports every failure, not just the first.
 fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
-    let results: Vec<Result<LoadedRelease>> = found
-        .par_iter()
-        .map(|f| {
-            let ipa = caches.ipa(&f.ipa, || read_ipa(&f.ipa))?;
-            let notes = match &f.notes {
-                Some(path) => (*caches.notes(path, || load_notes(path))?).clone(),
-                None => Notes::empty(),
-            };
-            Ok(LoadedRelease {
-                ipa,
-                notes,
-                notes_path: f.notes.clone(),
-            })
-        })
+    // Largest first, so that one big IPA is not left to hash alone at the end.
+    let mut order: Vec<(u64, usize)> = found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (std::fs::metadata(&f.ipa).map_or(0, |m| m.len()), i))
         .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut results: Vec<(usize, Result<LoadedRelease>)> = order
+        .par_iter()
+        .map(|&(_, i)| (i, load_one(&found[i], caches)))
+        .collect();
+    results.sort_by_key(|(i, _)| *i);
     let mut loaded = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
-    for r in results {
+    for (_, r) in results {
         match r {
             Ok(l) => loaded.push(l),
             Err(e) => errors.push(format!("{e:#}")),
@@ -317,6 +318,20 @@ fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
         1 => bail!("{}", errors.remove(0)),
         n => bail!("{n} releases could not be read:\n- {}", errors.join("\n- ")),
     }
+}
+
+/// Reads one IPA (or takes it from the cache) and its notes.
+fn load_one(f: &Found, caches: &Caches) -> Result<LoadedRelease> {
+    let ipa = caches.ipa(&f.ipa, || read_ipa(&f.ipa))?;
+    let notes = match &f.notes {
+        Some(path) => (*caches.notes(path, || load_notes(path))?).clone(),
+        None => Notes::empty(),
+    };
+    Ok(LoadedRelease {
+        ipa,
+        notes,
+        notes_path: f.notes.clone(),
+    })
 }
 
 /// The output must not be (or contain, or sit inside) the site's sources.
@@ -405,7 +420,7 @@ fn static_files(static_dir: &Path, generated: &[OutFile]) -> Result<Vec<OutFile>
     Ok(files)
 }
 
-fn timed<T>(phase: &str, f: impl FnOnce() -> T) -> T {
+pub(crate) fn timed<T>(phase: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let result = f();
     log::debug!("{phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);

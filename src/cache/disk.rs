@@ -42,6 +42,9 @@ struct Entry {
 
 /// The cache of one site folder.
 pub struct DiskCache {
+    /// The site folder, absolute: entries are keyed by paths relative to it, so that the same
+    /// site built from another working directory still finds them.
+    site: PathBuf,
     dir: PathBuf,
     previous: HashMap<String, Entry>,
     /// Entries read or stored by this process: what the saved index will hold.
@@ -57,12 +60,14 @@ impl DiskCache {
     /// only written.
     pub fn open(site_dir: &Path, read: bool) -> DiskCache {
         let dir = site_dir.join(CACHE_DIR).join("cache");
+        let site = std::path::absolute(site_dir).unwrap_or_else(|_| site_dir.to_path_buf());
         let previous = if read {
             load_index(&dir.join(INDEX))
         } else {
             HashMap::new()
         };
         DiskCache {
+            site,
             dir,
             previous,
             current: Mutex::new(BTreeMap::new()),
@@ -75,8 +80,8 @@ impl DiskCache {
     /// The IPA at `path` as read before, when its key is unchanged and its icon files are
     /// still in the cache.
     pub fn ipa(&self, path: &Path, key: &FileKey) -> Option<Ipa> {
-        let name = path.to_string_lossy();
-        let entry = self.previous.get(name.as_ref())?;
+        let name = self.name(path);
+        let entry = self.previous.get(&name)?;
         if entry.key != *key {
             return None;
         }
@@ -86,9 +91,21 @@ impl DiskCache {
             return None;
         }
         if let Ok(mut current) = self.current.lock() {
-            current.insert(name.into_owned(), entry.clone());
+            current.insert(name, entry.clone());
         }
-        Some(entry.ipa.clone())
+        Some(Ipa {
+            path: path.to_path_buf(),
+            ..entry.ipa.clone()
+        })
+    }
+
+    /// The index's name for `path`: relative to the site folder when inside it.
+    fn name(&self, path: &Path) -> String {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        abs.strip_prefix(&self.site)
+            .unwrap_or(&abs)
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// Remembers what was read from the IPA whose key was `key`.
@@ -96,7 +113,7 @@ impl DiskCache {
         self.dirty.store(true, Ordering::Relaxed);
         if let Ok(mut current) = self.current.lock() {
             current.insert(
-                ipa.path.to_string_lossy().into_owned(),
+                self.name(&ipa.path),
                 Entry {
                     key,
                     ipa: ipa.clone(),

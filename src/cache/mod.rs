@@ -17,6 +17,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
+use crate::discover::Found;
 use crate::ipa::Ipa;
 use crate::notes::Notes;
 use crate::render::{Content, OutFile};
@@ -70,9 +71,21 @@ pub struct Caches {
     ipas: Mutex<HashMap<PathBuf, (FileKey, Arc<Ipa>)>>,
     notes: Mutex<HashMap<PathBuf, (NotesKey, Arc<Notes>)>>,
     icons: Mutex<HashMap<String, IconFiles>>,
+    /// Icon bytes by digest, so that IPAs with the same icon hold one copy.
+    icon_bytes: Mutex<HashMap<String, Arc<[u8]>>>,
     qr: Mutex<HashMap<String, Option<String>>>,
     pages: Option<Mutex<PageMemo>>,
+    /// The last discovery, while the process is told of every change (the dev server).
+    discovered: Option<Mutex<Option<Discovered>>>,
     disk: Option<DiskCache>,
+}
+
+/// A list of releases as found, and its notes files as absolute paths (as watchers report).
+#[derive(Clone)]
+struct Discovered {
+    dir: PathBuf,
+    found: Vec<Found>,
+    notes: HashSet<PathBuf>,
 }
 
 /// A notes file's key and the keys of the images it references.
@@ -96,11 +109,58 @@ impl Caches {
         }
     }
 
-    /// Also remembers rendered pages between renders (for the dev server, which renders the
-    /// same site again after each edit).
-    pub fn remembering_pages(mut self) -> Caches {
+    /// Also remembers rendered pages and the list of releases between builds, for a process
+    /// that renders the same site again after each edit and reports every changed path with
+    /// [`Caches::changed`] (the dev server).
+    pub fn watching(mut self) -> Caches {
         self.pages = Some(Mutex::new(PageMemo::default()));
+        self.discovered = Some(Mutex::new(None));
         self
+    }
+
+    /// Tells the caches which paths changed: the list of releases is found again unless every
+    /// one of them is a notes file it already knows that is still there (an edit).
+    pub fn changed(&self, paths: &[PathBuf]) {
+        let Some(Ok(mut discovered)) = self.discovered.as_ref().map(Mutex::lock) else {
+            return;
+        };
+        let known_edit = |p: &PathBuf| {
+            discovered.as_ref().is_some_and(|d| d.notes.contains(p)) && p.is_file()
+        };
+        if !paths.iter().all(known_edit) {
+            *discovered = None;
+        }
+    }
+
+    /// The releases under `dir`: as found before when nothing but notes edits happened since
+    /// (see [`Caches::changed`]), else found by `find`.
+    pub fn discovery(
+        &self,
+        dir: &Path,
+        find: impl FnOnce() -> Result<Vec<Found>>,
+    ) -> Result<Vec<Found>> {
+        let Some(memo) = &self.discovered else {
+            return find();
+        };
+        if let Some(d) = memo.lock().ok().and_then(|m| m.clone())
+            && d.dir == dir
+        {
+            return Ok(d.found);
+        }
+        let found = find()?;
+        let notes = found
+            .iter()
+            .filter_map(|f| f.notes.as_deref())
+            .filter_map(|p| std::path::absolute(p).ok())
+            .collect();
+        if let Ok(mut m) = memo.lock() {
+            *m = Some(Discovered {
+                dir: dir.to_path_buf(),
+                found: found.clone(),
+                notes,
+            });
+        }
+        Ok(found)
     }
 
     /// Starts a render: forgets pages the previous render did not use.
@@ -179,7 +239,7 @@ impl Caches {
         }
         let (ipa, fresh) = match self.disk.as_ref().and_then(|d| d.ipa(path, &key)) {
             Some(ipa) => (Arc::new(ipa), false),
-            None => (Arc::new(read()?), true),
+            None => (Arc::new(self.share_icon(read()?)), true),
         };
         if FileKey::read(path) == Some(key) {
             if fresh && let Some(disk) = &self.disk {
@@ -190,6 +250,19 @@ impl Caches {
             }
         }
         Ok(ipa)
+    }
+
+    /// Makes `ipa` share its icon's bytes with an IPA read before that has the same icon.
+    fn share_icon(&self, mut ipa: Ipa) -> Ipa {
+        if let Some(icon) = &mut ipa.icon
+            && let Ok(mut seen) = self.icon_bytes.lock()
+        {
+            let shared = seen
+                .entry(icon.digest.clone())
+                .or_insert_with(|| icon.bytes.clone());
+            icon.bytes = shared.clone();
+        }
+        ipa
     }
 
     /// A QR code SVG for `key`, made by `make` only when neither this process nor the disk

@@ -222,13 +222,15 @@ fn host_problems(out: &Path, config: &Config, apps: &[App]) -> Vec<Problem> {
         .flat_map(|a| &a.releases)
         .map(|r| (out.join(r.ipa_path()).display().to_string(), r.ipa.size))
         .collect();
-    let site_bytes: u64 = walkdir::WalkDir::new(out)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter_map(|e| e.metadata().ok())
-        .filter(|m| m.is_file())
-        .map(|m| m.len())
-        .sum();
+    let site_bytes = || {
+        walkdir::WalkDir::new(out)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter_map(|e| e.metadata().ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .sum()
+    };
     crate::hosting::host_warnings(&config.hosting, &ipas, site_bytes)
         .into_iter()
         .map(|w| {

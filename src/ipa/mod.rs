@@ -38,8 +38,9 @@ pub struct Icon {
     pub digest: String,
     /// The PNG as stored in the archive (CgBI when `crushed`), checked to decode. Not
     /// serialised: the build cache keeps the files made from it instead.
+    /// Shared: releases of an app usually carry the same icon, and the caches keep one copy.
     #[serde(skip)]
-    pub bytes: Vec<u8>,
+    pub bytes: std::sync::Arc<[u8]>,
 }
 
 /// What to read besides the metadata.
@@ -265,7 +266,7 @@ fn read_icon<R: Read + Seek>(
                     height: header.height,
                     crushed: header.crushed,
                     digest: to_hex(&Sha256::digest(&bytes)),
-                    bytes,
+                    bytes: bytes.into(),
                 });
             }
             Err(e) => notes.push(format!("its icon {name} could not be decoded: {e}")),

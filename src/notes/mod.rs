@@ -43,7 +43,14 @@ pub struct Notes {
     pub images: Vec<NoteImage>,
     /// The 1-based line of the notes file where the body starts (for messages).
     pub body_line: usize,
+    /// The body as HTML with [`IMAGE_DIR_MARK`] where the images' folder goes: rendered
+    /// once when the file is loaded, so each build only fills in the folder.
+    pub html_marked: Option<String>,
 }
+
+/// Stands for the images' folder in `Notes::html_marked`. It cannot come from a note:
+/// Markdown replaces NUL characters.
+pub const IMAGE_DIR_MARK: &str = "\u{0}images\u{0}";
 
 /// An image a note shows: copied into the release folder under a name with its content hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +76,13 @@ impl Notes {
 
     /// Safe HTML of the body; images are linked under `image_dir` (relative to the page).
     pub fn html(&self, image_dir: &str) -> String {
+        match &self.html_marked {
+            Some(html) => html.replace(IMAGE_DIR_MARK, image_dir),
+            None => self.render_html(image_dir),
+        }
+    }
+
+    fn render_html(&self, image_dir: &str) -> String {
         render_markdown(&self.markdown, &|reference| {
             self.images
                 .iter()
@@ -87,6 +101,7 @@ pub fn load_notes(path: &Path) -> Result<Notes> {
     let text = limits::read_text_limited(path, limits::MAX_NOTES_BYTES, "notes file")?;
     let mut notes = parse_notes(&text, path)?;
     notes.images = find_images(&notes, path)?;
+    notes.html_marked = Some(notes.render_html(IMAGE_DIR_MARK));
     Ok(notes)
 }
 
@@ -218,6 +233,7 @@ pub fn parse_notes(text: &str, file: &Path) -> Result<Notes> {
         private: front.private,
         markdown: body.to_string(),
         images: Vec::new(),
+        html_marked: None,
         body_line,
     })
 }

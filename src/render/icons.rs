@@ -30,7 +30,7 @@ pub fn icon_images(r: &Release) -> [Vec<u8>; 3] {
         let original = if header.crushed {
             encode_png(&img)
         } else {
-            i.bytes.clone()
+            i.bytes.to_vec()
         };
         Some((original, img))
     });

@@ -10,12 +10,14 @@ pub mod theme;
 pub mod views;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::site::timed;
 use crate::manifest::{ManifestInput, manifest_xml};
 use crate::model::App;
 use crate::urls::SiteUrls;
@@ -59,13 +61,70 @@ pub fn render_site(
     caches: &crate::cache::Caches,
 ) -> Result<Vec<OutFile>> {
     let site = SiteView::new(config, urls);
-    let views: Vec<AppView<'_>> = apps.iter().map(|a| AppView::new(a, urls, now)).collect();
+    let views: Vec<AppView<'_>> = timed("render: views", || {
+        apps.par_iter().map(|a| AppView::new(a, urls, now)).collect()
+    });
     let pages = PageRenderer::new(theme, &site, strings, caches);
 
+    caches.begin_render();
+    let shared = std::sync::OnceLock::new();
+    // The site-wide files (which list every release) and the apps' files, side by side.
+    let (site_wide, per_app) = rayon::join(
+        || {
+            timed("render: index, feed, releases.json", || {
+                site_files(config, urls, &site, &views, &pages)
+            })
+        },
+        || {
+            timed("render: apps", || {
+                apps.par_iter()
+                    .zip(views.par_iter())
+                    .map(|(app, view)| {
+                        let key = || {
+                            let shared =
+                                shared.get_or_init(|| shared_inputs(&site, strings, theme));
+                            inputs_digest(shared.as_deref(), view)
+                        };
+                        caches.app_files(key, || app_files(app, view, &pages, caches))
+                    })
+                    .collect::<Result<Vec<Arc<Vec<OutFile>>>>>()
+            })
+        },
+    );
+    let mut files = site_wide?;
+    let per_app = per_app?;
+    for app_files in per_app {
+        // Moved out when this render is the only holder (a build), copied when remembered.
+        files.extend(Arc::try_unwrap(app_files).unwrap_or_else(|shared| (*shared).clone()));
+    }
+    // Private releases: their own folder only; no app page, latest, channel, feed or listing.
+    for app in private {
+        let view = AppView::new(app, urls, now);
+        let value = pages.app_value(&view);
+        for (i, (release, rv)) in app.releases.iter().zip(&view.releases).enumerate() {
+            files.extend(release_files(release, rv, caches)?);
+            files.push(OutFile::bytes(
+                format!("{}index.html", release.dir),
+                pages.release((&view, &value), i, &release.dir, &rv.page_url)?,
+            ));
+            files.push(OutFile::bytes(release.manifest_path(), manifest_for(rv)));
+        }
+    }
+    Ok(files)
+}
+
+/// The site-wide files: index, 404, releases.json, robots.txt, the site's feed.
+fn site_files(
+    config: &Config,
+    urls: &SiteUrls,
+    site: &SiteView<'_>,
+    views: &[AppView<'_>],
+    pages: &PageRenderer<'_>,
+) -> Result<Vec<OutFile>> {
     let mut files = vec![
-        OutFile::bytes("index.html", pages.index(&views)?),
+        OutFile::bytes("index.html", timed("render: index page", || pages.index(views))?),
         OutFile::bytes("404.html", pages.not_found()?),
-        OutFile::bytes("releases.json", releases_json(&site, &views)),
+        OutFile::bytes("releases.json", timed("render: releases.json", || releases_json(site, views))),
         OutFile::bytes("robots.txt", robots_txt(config.noindex)),
     ];
     let all: Vec<&ReleaseView<'_>> = views.iter().flat_map(|a| &a.releases).collect();
@@ -73,7 +132,7 @@ pub fn render_site(
     files.push(OutFile::bytes(
         "feed.xml",
         feed::atom(
-            &site,
+            site,
             &feed::FeedMeta {
                 title: site.title,
                 subtitle: site.description,
@@ -83,32 +142,6 @@ pub fn render_site(
             &all,
         ),
     ));
-    caches.begin_render();
-    let shared = std::sync::OnceLock::new();
-    let per_app: Vec<std::sync::Arc<Vec<OutFile>>> = apps
-        .par_iter()
-        .zip(views.par_iter())
-        .map(|(app, view)| {
-            let key = || {
-                let shared = shared.get_or_init(|| shared_inputs(&site, strings, theme));
-                inputs_digest(shared.as_deref(), view)
-            };
-            caches.app_files(key, || app_files(app, view, &pages, caches))
-        })
-        .collect::<Result<_>>()?;
-    files.extend(per_app.iter().flat_map(|f| f.iter().cloned()));
-    // Private releases: their own folder only; no app page, latest, channel, feed or listing.
-    for app in private {
-        let view = AppView::new(app, urls, now);
-        for (i, (release, rv)) in app.releases.iter().zip(&view.releases).enumerate() {
-            files.extend(release_files(release, rv, caches)?);
-            files.push(OutFile::bytes(
-                format!("{}index.html", release.dir),
-                pages.release(&view, i, &release.dir, &rv.page_url)?,
-            ));
-            files.push(OutFile::bytes(release.manifest_path(), manifest_for(rv)));
-        }
-    }
     Ok(files)
 }
 
@@ -133,9 +166,10 @@ fn app_files(
     pages: &PageRenderer<'_>,
     caches: &crate::cache::Caches,
 ) -> Result<Vec<OutFile>> {
+    let value = pages.app_value(view);
     let mut files = vec![OutFile::bytes(
         format!("{}index.html", app.dir),
-        pages.app(view)?,
+        pages.app((view, &value))?,
     )];
     let feed_url = urls_abs_feed(view);
     files.push(OutFile::bytes(
@@ -155,7 +189,7 @@ fn app_files(
         let rv = &view.releases[channel.index];
         files.push(OutFile::bytes(
             format!("{}index.html", channel.path),
-            pages.release(view, channel.index, &channel.path, &channel.url)?,
+            pages.release((view, &value), channel.index, &channel.path, &channel.url)?,
         ));
         files.push(OutFile::bytes(
             format!("{}manifest.plist", channel.path),
@@ -166,7 +200,7 @@ fn app_files(
         let manifest = manifest_for(rv);
         files.push(OutFile::bytes(
             format!("{}index.html", release.dir),
-            pages.release(view, i, &release.dir, &rv.page_url)?,
+            pages.release((view, &value), i, &release.dir, &rv.page_url)?,
         ));
         files.push(OutFile::bytes(release.manifest_path(), manifest.clone()));
         files.extend(release_files(release, rv, caches)?);
@@ -174,7 +208,7 @@ fn app_files(
             let latest = app.latest_dir();
             files.push(OutFile::bytes(
                 format!("{latest}index.html"),
-                pages.release(view, i, &latest, &view.latest_url)?,
+                pages.release((view, &value), i, &latest, &view.latest_url)?,
             ));
             files.push(OutFile::bytes(format!("{latest}manifest.plist"), manifest));
         }

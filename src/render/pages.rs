@@ -2,7 +2,7 @@
 
 use anyhow::{Result, anyhow};
 use serde::Serialize;
-use tera::Context;
+use tera::{Context, Value};
 
 use super::i18n::Strings;
 use super::qr::qr_svg;
@@ -35,7 +35,14 @@ pub struct PageRenderer<'a> {
     site: &'a SiteView<'a>,
     strings: &'a Strings,
     caches: &'a crate::cache::Caches,
+    /// `site` and `t` as template values, made once: values share their data when cloned.
+    site_value: Value,
+    strings_value: Value,
 }
+
+/// An app's data as a template value, made once for all of its pages (a release page shows
+/// the app's history, so building it per page would cost the square of the releases).
+pub struct AppValue(Value);
 
 impl<'a> PageRenderer<'a> {
     pub fn new(
@@ -49,7 +56,13 @@ impl<'a> PageRenderer<'a> {
             site,
             strings,
             caches,
+            site_value: Value::from_serializable(site),
+            strings_value: Value::from_serializable(strings.map()),
         }
+    }
+
+    pub fn app_value(&self, app: &AppView<'_>) -> AppValue {
+        AppValue(Value::from_serializable(app))
     }
 
     pub fn site(&self) -> &SiteView<'a> {
@@ -71,7 +84,7 @@ impl<'a> PageRenderer<'a> {
         self.render("index.html", "", &ctx)
     }
 
-    pub fn app(&self, app: &AppView<'_>) -> Result<String> {
+    pub fn app(&self, (app, app_value): (&AppView<'_>, &AppValue)) -> Result<String> {
         let page = self.page(
             app.path,
             app.url.clone(),
@@ -81,14 +94,14 @@ impl<'a> PageRenderer<'a> {
             true,
         );
         let mut ctx = self.context(&page);
-        ctx.insert("app", app);
+        ctx.insert_value("app", app_value.0.clone());
         self.render("app.html", app.path, &ctx)
     }
 
     /// A release page at `at`: its own folder, or a `latest/` folder of the app.
     pub fn release(
         &self,
-        app: &AppView<'_>,
+        (app, app_value): (&AppView<'_>, &AppValue),
         index: usize,
         at: &str,
         at_url: &str,
@@ -113,7 +126,7 @@ impl<'a> PageRenderer<'a> {
             ..page
         };
         let mut ctx = self.context(&page);
-        ctx.insert("app", app);
+        ctx.insert_value("app", app_value.0.clone());
         ctx.insert("release", &release);
         self.render("release.html", at, &ctx)
     }
@@ -163,9 +176,9 @@ impl<'a> PageRenderer<'a> {
 
     fn context(&self, page: &PageView<'_>) -> Context {
         let mut ctx = Context::new();
-        ctx.insert("site", self.site);
+        ctx.insert_value("site", self.site_value.clone());
         ctx.insert("page", page);
-        ctx.insert("t", self.strings.map());
+        ctx.insert_value("t", self.strings_value.clone());
         ctx
     }
 

@@ -23,7 +23,7 @@ pub use http::{content_type, parse_range, site_path};
 pub use watch::{Change, classify, is_temp_file};
 
 /// Quiet time after the last change before rebuilding.
-pub const DEBOUNCE: Duration = Duration::from_millis(30);
+pub const DEBOUNCE: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -135,7 +135,7 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
     let releases_dir = std::fs::canonicalize(&releases_dir).unwrap_or(releases_dir);
     let (tx, rx) = channel();
     let _watcher = watch::watch(&site_dir, &releases_dir, opts.poll, tx)?;
-    let caches = Caches::on_disk(&opts.build.site_dir, true).remembering_pages();
+    let caches = Caches::on_disk(&opts.build.site_dir, true).watching();
     let start = Instant::now();
     let (files, error) = match rebuild(&build, &caches) {
         Ok((files, warnings)) => {
@@ -217,6 +217,7 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
             );
         }
         let start = Instant::now();
+        caches.changed(&changes);
         match rebuild(&build, &caches) {
             Ok((files, warnings)) => {
                 state.publish(Some(files), None);
