@@ -9,7 +9,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use otasite::cache::Caches;
 use otasite::icon::{decode_png, encode_cgbi, encode_png, resize};
 use otasite::ipa::{ReadOptions, hash_reader, read_ipa_from};
-use otasite::site::{BuildOptions, load_site_with, render_output};
+use otasite::site::{BuildOptions, load_site_with, render_in_memory};
 use otasite::testkit::{IpaSpec, ProfileSpec, icon_image};
 
 fn realistic_ipa() -> Vec<u8> {
@@ -93,10 +93,10 @@ fn render(c: &mut Criterion) {
     let caches = Caches::default();
     let site = load_site_with(&opts, &caches).expect("loads");
     // The first render fills the in-memory icon and QR caches, as in a dev-server session.
-    render_output(&site, dir.path(), &caches).expect("renders");
+    render_in_memory(&site, dir.path(), &caches).expect("renders");
     c.bench_function(
         "render a 100-release site (icons and QR codes cached)",
-        |b| b.iter(|| black_box(render_output(&site, dir.path(), &caches).expect("renders"))),
+        |b| b.iter(|| black_box(render_in_memory(&site, dir.path(), &caches).expect("renders"))),
     );
     c.bench_function("load a 100-release site (IPAs and notes cached)", |b| {
         b.iter(|| black_box(load_site_with(&opts, &caches).expect("loads")))

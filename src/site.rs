@@ -15,7 +15,7 @@ use crate::ipa::read_ipa;
 use crate::model::{App, LoadedRelease, assemble};
 use crate::notes::{Notes, load_notes};
 use crate::output::{self, Staging};
-use crate::render::{Content, OutFile, Theme, render_site};
+use crate::render::{Content, OutFile, Sink, Theme, render_site};
 use crate::urls::SiteUrls;
 
 /// What `otasite build` was asked to do.
@@ -106,7 +106,10 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
         .into_iter()
         .partition(|l| l.notes.private.unwrap_or(config.private));
     let (apps, private) = timed("assemble", || {
-        anyhow::Ok((assemble(public, opts.drafts)?, assemble(private, opts.drafts)?))
+        anyhow::Ok((
+            assemble(public, opts.drafts)?,
+            assemble(private, opts.drafts)?,
+        ))
     })?;
     let mut private = private;
     if !private.is_empty() {
@@ -123,15 +126,32 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
     })
 }
 
-/// A site rendered in memory: what the web root and the server configuration hold.
+/// What rendering produced besides the web root's files (which went to the sink).
 pub struct Rendered {
-    pub files: Vec<OutFile>,
+    /// Files for the server configuration folder.
     pub server_files: Vec<OutFile>,
+    /// How many files went to the sink.
+    pub files: usize,
     pub warnings: Vec<String>,
 }
 
-/// Renders every file of a loaded site (pages, manifests, host files, static files).
-pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result<Rendered> {
+/// What passed through the sink, for what needs the whole site: the host files (which list
+/// the immutable files), the check that static files do not shadow generated ones, the size.
+#[derive(Default)]
+struct Seen {
+    paths: std::collections::HashSet<String>,
+    immutable: Vec<String>,
+    bytes: u64,
+}
+
+/// Renders every file of a loaded site (pages, manifests, host files, static files) into
+/// `sink`, a batch at a time.
+pub fn render_output(
+    site: &LoadedSite,
+    site_dir: &Path,
+    caches: &Caches,
+    sink: &Sink<'_>,
+) -> Result<Rendered> {
     let LoadedSite {
         config,
         apps,
@@ -150,7 +170,23 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
     )
     .context("site.yaml `language`")?;
     let urls = SiteUrls::new(config.base_url.clone());
-    let mut files = timed("render", || {
+    let seen = std::sync::Mutex::new(Seen::default());
+    let counting = |batch: Vec<OutFile>| {
+        if let Ok(mut seen) = seen.lock() {
+            for f in &batch {
+                seen.bytes += match &f.content {
+                    Content::Bytes(b) => b.len() as u64,
+                    Content::Source(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+                };
+                if hosting::is_immutable(&f.path) {
+                    seen.immutable.push(f.path.clone());
+                }
+                seen.paths.insert(f.path.clone());
+            }
+        }
+        sink(batch)
+    };
+    timed("render", || {
         render_site(
             config,
             &urls,
@@ -159,22 +195,21 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
             &strings,
             now,
             caches,
+            &counting,
         )
     })?;
-    let immutable: Vec<String> = files
-        .iter()
-        .map(|f| f.path.clone())
-        .filter(|p| hosting::is_immutable(p))
-        .collect();
+    let mut immutable = seen.lock().map(|s| s.immutable.clone()).unwrap_or_default();
+    immutable.sort();
     let policy = hosting::Policy {
         noindex: config.noindex,
         base_path: config.base_url.path(),
         site_title: &config.title,
         immutable: immutable.iter().map(String::as_str).collect(),
     };
-    files.extend(hosting::web_root_files(&config.hosting, &policy));
+    counting(hosting::web_root_files(&config.hosting, &policy))?;
     let server_files = hosting::server_files(&config.hosting, &policy);
-    files.extend(static_files(&site_dir.join("static"), &files)?);
+    let generated = seen.lock().map(|s| s.paths.clone()).unwrap_or_default();
+    counting(static_files(&site_dir.join("static"), &generated)?)?;
 
     let ipas: Vec<(String, u64)> = apps
         .iter()
@@ -182,16 +217,35 @@ pub fn render_output(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Res
         .flat_map(|a| &a.releases)
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
+    let (files, bytes) = seen.lock().map_or((0, 0), |s| (s.paths.len(), s.bytes));
     warnings.extend(
-        hosting::host_warnings(&config.hosting, &ipas, || site_size(&files))
+        hosting::host_warnings(&config.hosting, &ipas, || bytes)
             .iter()
             .map(ToString::to_string),
     );
     Ok(Rendered {
-        files,
         server_files,
+        files,
         warnings,
     })
+}
+
+/// Renders a loaded site into memory (for the dev server and tests).
+pub fn render_in_memory(
+    site: &LoadedSite,
+    site_dir: &Path,
+    caches: &Caches,
+) -> Result<(Vec<OutFile>, Rendered)> {
+    let files = std::sync::Mutex::new(Vec::new());
+    let rendered = render_output(site, site_dir, caches, &|batch| {
+        files
+            .lock()
+            .map_err(|_| anyhow::anyhow!("internal error: a render thread panicked"))?
+            .extend(batch);
+        Ok(())
+    })?;
+    let files = files.into_inner().unwrap_or_default();
+    Ok((files, rendered))
 }
 
 /// Builds the site; on any error the previous output is left untouched.
@@ -247,18 +301,25 @@ fn resolve_dirs(opts: &BuildOptions, config: &Config) -> (PathBuf, PathBuf) {
 
 /// Renders and writes a loaded site (for callers that already loaded it, like `check`).
 pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result<BuildReport> {
+    // Each batch is written as soon as it is rendered: the site is never whole in memory.
+    let staging = Staging::begin(&site.output_dir)?;
+    let written = std::sync::atomic::AtomicUsize::new(0);
     let Rendered {
-        files,
         server_files,
+        files,
         warnings,
-    } = render_output(site, site_dir, caches)?;
-    let written = timed("write", || {
-        let staging = Staging::begin(&site.output_dir)?;
-        let written = staging.write_all(&files)?;
-        output::write_beside(&site.server_config_dir, &server_files)?;
-        staging.commit()?;
-        anyhow::Ok(written)
+    } = timed("render and write", || {
+        render_output(site, site_dir, caches, &|batch| {
+            let n = staging.write_all(&batch)?;
+            written.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        })
     })?;
+    timed("commit", || {
+        output::write_beside(&site.server_config_dir, &server_files)?;
+        staging.commit()
+    })?;
+    let written = written.into_inner();
     let urls = SiteUrls::new(site.config.base_url.clone());
     let all: Vec<&App> = site.apps.iter().chain(&site.private).collect();
     Ok(BuildReport {
@@ -279,7 +340,7 @@ pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result
         output_dir: site.output_dir.clone(),
         apps: site.apps.len(),
         releases: site.apps.iter().map(|a: &App| a.releases.len()).sum(),
-        files: files.len(),
+        files,
         server_files: server_files
             .iter()
             .map(|f| site.server_config_dir.join(&f.path))
@@ -362,19 +423,11 @@ fn check_server_config_dir(dir: &Path, output: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Bytes the site will occupy once written.
-fn site_size(files: &[OutFile]) -> u64 {
-    files
-        .iter()
-        .map(|f| match &f.content {
-            Content::Bytes(b) => b.len() as u64,
-            Content::Source(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-        })
-        .sum()
-}
-
 /// Files from `SITE_DIR/static/` (a `CNAME`, a favicon) copied into the site root as they are.
-fn static_files(static_dir: &Path, generated: &[OutFile]) -> Result<Vec<OutFile>> {
+fn static_files(
+    static_dir: &Path,
+    generated: &std::collections::HashSet<String>,
+) -> Result<Vec<OutFile>> {
     if !static_dir.is_dir() {
         return Ok(Vec::new());
     }
@@ -406,7 +459,7 @@ fn static_files(static_dir: &Path, generated: &[OutFile]) -> Result<Vec<OutFile>
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/");
-        if generated.iter().any(|g| g.path == rel) {
+        if generated.contains(&rel) {
             bail!(
                 "{}: otasite generates {rel} itself; remove or rename the static file",
                 entry.path().display()

@@ -124,9 +124,8 @@ impl Caches {
         let Some(Ok(mut discovered)) = self.discovered.as_ref().map(Mutex::lock) else {
             return;
         };
-        let known_edit = |p: &PathBuf| {
-            discovered.as_ref().is_some_and(|d| d.notes.contains(p)) && p.is_file()
-        };
+        let known_edit =
+            |p: &PathBuf| discovered.as_ref().is_some_and(|d| d.notes.contains(p)) && p.is_file();
         if !paths.iter().all(known_edit) {
             *discovered = None;
         }

@@ -17,9 +17,9 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::site::timed;
 use crate::manifest::{ManifestInput, manifest_xml};
 use crate::model::App;
+use crate::site::timed;
 use crate::urls::SiteUrls;
 pub use json::releases_json;
 pub use pages::PageRenderer;
@@ -50,7 +50,12 @@ impl OutFile {
     }
 }
 
-/// Renders every file of the site.
+/// Where rendered files go, a batch at a time and from several threads at once: the writer
+/// (so that a build holds one app's pages at a time, not the whole site) or a collector.
+pub type Sink<'a> = dyn Fn(Vec<OutFile>) -> Result<()> + Sync + 'a;
+
+/// Renders every file of the site into `sink`.
+#[allow(clippy::too_many_arguments)] // each is a distinct input of the render
 pub fn render_site(
     config: &Config,
     urls: &SiteUrls,
@@ -59,10 +64,13 @@ pub fn render_site(
     strings: &i18n::Strings,
     now: DateTime<Utc>,
     caches: &crate::cache::Caches,
-) -> Result<Vec<OutFile>> {
+    sink: &Sink<'_>,
+) -> Result<()> {
     let site = SiteView::new(config, urls);
     let views: Vec<AppView<'_>> = timed("render: views", || {
-        apps.par_iter().map(|a| AppView::new(a, urls, now)).collect()
+        apps.par_iter()
+            .map(|a| AppView::new(a, urls, now))
+            .collect()
     });
     let pages = PageRenderer::new(theme, &site, strings, caches);
 
@@ -72,35 +80,34 @@ pub fn render_site(
     let (site_wide, per_app) = rayon::join(
         || {
             timed("render: index, feed, releases.json", || {
-                site_files(config, urls, &site, &views, &pages)
+                sink(site_files(config, urls, &site, &views, &pages)?)
             })
         },
         || {
             timed("render: apps", || {
                 apps.par_iter()
                     .zip(views.par_iter())
-                    .map(|(app, view)| {
+                    .try_for_each(|(app, view)| {
                         let key = || {
                             let shared =
                                 shared.get_or_init(|| shared_inputs(&site, strings, theme));
                             inputs_digest(shared.as_deref(), view)
                         };
-                        caches.app_files(key, || app_files(app, view, &pages, caches))
+                        let files =
+                            caches.app_files(key, || app_files(app, view, &pages, caches))?;
+                        // Moved out when this render is its only holder, copied when remembered.
+                        sink(Arc::try_unwrap(files).unwrap_or_else(|shared| (*shared).clone()))
                     })
-                    .collect::<Result<Vec<Arc<Vec<OutFile>>>>>()
             })
         },
     );
-    let mut files = site_wide?;
-    let per_app = per_app?;
-    for app_files in per_app {
-        // Moved out when this render is the only holder (a build), copied when remembered.
-        files.extend(Arc::try_unwrap(app_files).unwrap_or_else(|shared| (*shared).clone()));
-    }
+    site_wide?;
+    per_app?;
     // Private releases: their own folder only; no app page, latest, channel, feed or listing.
     for app in private {
         let view = AppView::new(app, urls, now);
         let value = pages.app_value(&view);
+        let mut files = Vec::new();
         for (i, (release, rv)) in app.releases.iter().zip(&view.releases).enumerate() {
             files.extend(release_files(release, rv, caches)?);
             files.push(OutFile::bytes(
@@ -109,8 +116,9 @@ pub fn render_site(
             ));
             files.push(OutFile::bytes(release.manifest_path(), manifest_for(rv)));
         }
+        sink(files)?;
     }
-    Ok(files)
+    Ok(())
 }
 
 /// The site-wide files: index, 404, releases.json, robots.txt, the site's feed.
@@ -122,9 +130,15 @@ fn site_files(
     pages: &PageRenderer<'_>,
 ) -> Result<Vec<OutFile>> {
     let mut files = vec![
-        OutFile::bytes("index.html", timed("render: index page", || pages.index(views))?),
+        OutFile::bytes(
+            "index.html",
+            timed("render: index page", || pages.index(views))?,
+        ),
         OutFile::bytes("404.html", pages.not_found()?),
-        OutFile::bytes("releases.json", timed("render: releases.json", || releases_json(site, views))),
+        OutFile::bytes(
+            "releases.json",
+            timed("render: releases.json", || releases_json(site, views)),
+        ),
         OutFile::bytes("robots.txt", robots_txt(config.noindex)),
     ];
     let all: Vec<&ReleaseView<'_>> = views.iter().flat_map(|a| &a.releases).collect();

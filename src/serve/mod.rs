@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result};
 
 use crate::cache::Caches;
 use crate::render::Content;
-use crate::site::{BuildOptions, load_site_with, render_output};
+use crate::site::{BuildOptions, load_site_with, render_in_memory};
 
 pub use http::{content_type, parse_range, site_path};
 pub use watch::{Change, classify, is_temp_file};
@@ -89,12 +89,8 @@ fn rebuild(
         log::debug!("the build cache could not be written: {e:#}");
     }
     let site = site?;
-    let rendered = render_output(&site, &opts.site_dir, caches)?;
-    let files = rendered
-        .files
-        .into_iter()
-        .map(|f| (f.path, f.content))
-        .collect();
+    let (files, rendered) = render_in_memory(&site, &opts.site_dir, caches)?;
+    let files = files.into_iter().map(|f| (f.path, f.content)).collect();
     Ok((files, rendered.warnings))
 }
 
