@@ -200,3 +200,50 @@ fn polling_watcher_sees_edits() {
     site.write("releases/1/notes.md~", "x");
     assert_eq!(request(port, "GET", page, &[]).status, 200);
 }
+
+/// The dev server re-renders only the apps whose data changed; everything an app's pages
+/// show from elsewhere (the theme, site.yaml, a new notes file) must still reach them.
+#[test]
+fn remembered_pages_follow_every_input() {
+    let site = site();
+    site.add_ipa(
+        "releases/other/App.ipa",
+        &spec("com.serve.other", "3.0", "3").name("Other"),
+    );
+    let (_server, port) = start(&site, &[]);
+    let live = "/apps/com.serve.live/1.0-1/";
+    let other = "/apps/com.serve.other/3.0-3/";
+    wait_for(port, other, "the first build", |s, _| s == 200);
+
+    // An edit to one app's notes reaches its page; the other app's page is still served.
+    site.write("releases/1/notes.md", "Edited words.\n");
+    wait_for(port, live, "the edit", |_, b| b.contains("Edited words."));
+    assert!(request(port, "GET", other, &[]).status == 200);
+
+    // A theme change reaches the pages of the app that did not change.
+    site.write(
+        "themes/default/templates/footer.html",
+        "<footer><p>Footer from the theme</p></footer>\n",
+    );
+    wait_for(port, other, "the theme change", |_, b| {
+        b.contains("Footer from the theme")
+    });
+
+    // site.yaml too.
+    let yaml = std::fs::read_to_string(site.root().join("site.yaml")).unwrap();
+    site.write("site.yaml", yaml.replace("Test Builds", "Renamed Builds"));
+    wait_for(port, other, "the new title", |_, b| {
+        b.contains("Renamed Builds")
+    });
+
+    // A notes file that did not exist before is found (the list of releases is made again).
+    site.write("releases/other/notes.md", "Brand new notes.\n");
+    wait_for(port, other, "new notes", |_, b| {
+        b.contains("Brand new notes.")
+    });
+    // And edits to it after that.
+    site.write("releases/other/notes.md", "Edited new notes.\n");
+    wait_for(port, other, "the edited new notes", |_, b| {
+        b.contains("Edited new notes.")
+    });
+}

@@ -130,7 +130,8 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
         std::fs::canonicalize(&opts.build.site_dir).unwrap_or_else(|_| opts.build.site_dir.clone());
     let releases_dir = std::fs::canonicalize(&releases_dir).unwrap_or(releases_dir);
     let (tx, rx) = channel();
-    let _watcher = watch::watch(&site_dir, &releases_dir, opts.poll, tx)?;
+    let mut watcher = watch::watch(&site_dir, &releases_dir, opts.poll, tx)?;
+    let roots = watch::roots(&site_dir, &releases_dir);
     let caches = Caches::on_disk(&opts.build.site_dir, true).watching();
     let start = Instant::now();
     let (files, error) = match rebuild(&build, &caches) {
@@ -202,7 +203,11 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
             k
         };
         log::debug!("changed: {changes:?} -> {kinds:?}");
-        if kinds.is_empty() {
+        if watcher.watch_new(&roots) {
+            // A watched folder appeared: what was written into it before the watch began
+            // sent no event, so build from scratch.
+            changes.push(site_dir.join("themes"));
+        } else if kinds.is_empty() {
             continue;
         }
         if kinds.contains(&Change::Ipa) {

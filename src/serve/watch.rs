@@ -61,10 +61,33 @@ pub fn classify(path: &Path, site_dir: &Path, releases_dir: &Path) -> Option<Cha
 /// Keeps a watch alive while held.
 pub enum WatchHandle {
     Native {
-        /// Held only so that the watch lasts as long as the handle.
-        _watcher: Box<dyn Watcher + Send>,
+        watcher: Box<dyn Watcher + Send>,
+        /// The folders watched recursively.
+        watched: Vec<PathBuf>,
     },
     Polling,
+}
+
+impl WatchHandle {
+    /// Starts watching those of `dirs` that exist now but did not when watching started (a
+    /// `themes/` or `static/` folder made while serving); true when there were any, since
+    /// files may have been written into them before the watch began.
+    pub fn watch_new(&mut self, dirs: &[PathBuf]) -> bool {
+        let WatchHandle::Native { watcher, watched } = self else {
+            return false; // the poller walks every root on each scan
+        };
+        let mut added = false;
+        for dir in dirs {
+            if dir.is_dir()
+                && !watched.contains(dir)
+                && watcher.watch(dir, RecursiveMode::Recursive).is_ok()
+            {
+                watched.push(dir.clone());
+                added = true;
+            }
+        }
+        added
+    }
 }
 
 /// Starts watching; changed paths are sent to `tx`. Keep the returned handle alive.
@@ -78,7 +101,8 @@ pub fn watch(
         start_polling(site_dir, releases_dir, tx);
         return Ok(WatchHandle::Polling);
     }
-    native(site_dir, releases_dir, tx).map(|w| WatchHandle::Native { _watcher: w })
+    native(site_dir, releases_dir, tx)
+        .map(|(watcher, watched)| WatchHandle::Native { watcher, watched })
 }
 
 /// Polling by size and modification time (nanoseconds): only `stat` calls, every 300 ms.
@@ -127,11 +151,20 @@ fn start_polling(site_dir: &Path, releases_dir: &Path, tx: Sender<PathBuf>) {
     });
 }
 
+/// The roots watched recursively, where they exist.
+pub fn roots(site_dir: &Path, releases_dir: &Path) -> [PathBuf; 3] {
+    [
+        releases_dir.to_path_buf(),
+        site_dir.join("themes"),
+        site_dir.join("static"),
+    ]
+}
+
 fn native(
     site_dir: &Path,
     releases_dir: &Path,
     tx: Sender<PathBuf>,
-) -> Result<Box<dyn Watcher + Send>> {
+) -> Result<(Box<dyn Watcher + Send>, Vec<PathBuf>)> {
     let handler = move |res: notify::Result<notify::Event>| {
         // Reads (ours included) are not changes.
         if let Ok(event) = res
@@ -146,18 +179,16 @@ fn native(
     watcher
         .watch(site_dir, RecursiveMode::NonRecursive)
         .with_context(|| format!("cannot watch {}", site_dir.display()))?;
-    for dir in [
-        releases_dir.to_path_buf(),
-        site_dir.join("themes"),
-        site_dir.join("static"),
-    ] {
+    let mut watched = Vec::new();
+    for dir in roots(site_dir, releases_dir) {
         if dir.is_dir() {
             watcher
                 .watch(&dir, RecursiveMode::Recursive)
                 .with_context(|| format!("cannot watch {}", dir.display()))?;
+            watched.push(dir);
         }
     }
-    Ok(watcher)
+    Ok((watcher, watched))
 }
 
 #[cfg(test)]
