@@ -105,13 +105,12 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
     let (private, public): (Vec<LoadedRelease>, Vec<LoadedRelease>) = loaded
         .into_iter()
         .partition(|l| l.notes.private.unwrap_or(config.private));
-    let (apps, private) = timed("assemble", || {
+    let (apps, mut private) = timed("assemble", || {
         anyhow::Ok((
             assemble(public, opts.drafts)?,
             assemble(private, opts.drafts)?,
         ))
     })?;
-    let mut private = private;
     if !private.is_empty() {
         let secret = crate::private::load_secret(&config, &opts.site_dir, &output_dir)?;
         crate::model::make_private(&mut private, &secret);
@@ -141,7 +140,9 @@ pub struct Rendered {
 struct Seen {
     paths: std::collections::HashSet<String>,
     immutable: Vec<String>,
-    bytes: u64,
+    /// Bytes of the generated files; placed files (IPAs, icons) are sized only if asked.
+    generated_bytes: u64,
+    placed: Vec<PathBuf>,
 }
 
 /// Renders every file of a loaded site (pages, manifests, host files, static files) into
@@ -174,10 +175,10 @@ pub fn render_output(
     let counting = |batch: Vec<OutFile>| {
         if let Ok(mut seen) = seen.lock() {
             for f in &batch {
-                seen.bytes += match &f.content {
-                    Content::Bytes(b) => b.len() as u64,
-                    Content::Source(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-                };
+                match &f.content {
+                    Content::Bytes(b) => seen.generated_bytes += b.len() as u64,
+                    Content::Source(p) => seen.placed.push(p.clone()),
+                }
                 if hosting::is_immutable(&f.path) {
                     seen.immutable.push(f.path.clone());
                 }
@@ -198,7 +199,10 @@ pub fn render_output(
             &counting,
         )
     })?;
-    let mut immutable = seen.lock().map(|s| s.immutable.clone()).unwrap_or_default();
+    let mut immutable = seen
+        .lock()
+        .map(|mut s| std::mem::take(&mut s.immutable))
+        .unwrap_or_default();
     immutable.sort();
     let policy = hosting::Policy {
         noindex: config.noindex,
@@ -208,8 +212,11 @@ pub fn render_output(
     };
     counting(hosting::web_root_files(&config.hosting, &policy))?;
     let server_files = hosting::server_files(&config.hosting, &policy);
-    let generated = seen.lock().map(|s| s.paths.clone()).unwrap_or_default();
-    counting(static_files(&site_dir.join("static"), &generated)?)?;
+    let statics = match seen.lock() {
+        Ok(s) => static_files(&site_dir.join("static"), &s.paths)?,
+        Err(_) => bail!("internal error: a render thread panicked"),
+    };
+    counting(statics)?;
 
     let ipas: Vec<(String, u64)> = apps
         .iter()
@@ -217,15 +224,21 @@ pub fn render_output(
         .flat_map(|a| &a.releases)
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
-    let (files, bytes) = seen.lock().map_or((0, 0), |s| (s.paths.len(), s.bytes));
+    let seen = seen.into_inner().unwrap_or_default();
+    let site_bytes = || {
+        let placed: u64 = (seen.placed.iter())
+            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+            .sum();
+        seen.generated_bytes + placed
+    };
     warnings.extend(
-        hosting::host_warnings(&config.hosting, &ipas, || bytes)
+        hosting::host_warnings(&config.hosting, &ipas, site_bytes)
             .iter()
             .map(ToString::to_string),
     );
     Ok(Rendered {
         server_files,
-        files,
+        files: seen.paths.len(),
         warnings,
     })
 }
