@@ -7,6 +7,7 @@
 
 pub mod disk;
 pub mod record;
+mod watching;
 
 use std::collections::HashMap;
 use std::fs::Metadata;
@@ -15,12 +16,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 
-use crate::discover::Found;
 use crate::ipa::Ipa;
 use crate::notes::Notes;
-use crate::render::{Content, OutFile};
+use crate::render::Content;
 pub use disk::{CACHE_DIR, DiskCache};
 
 /// The three icon files of a release (as found, 57 px, 512 px).
@@ -74,30 +73,15 @@ pub struct Caches {
     /// Icon bytes by digest, so that IPAs with the same icon hold one copy.
     icon_bytes: Mutex<HashMap<String, Arc<[u8]>>>,
     qr: Mutex<HashMap<String, Option<String>>>,
-    pages: Option<Mutex<PageMemo>>,
+    /// Rendered pages, kept by the dev server (see [`watching`]).
+    pages: Option<Mutex<watching::PageMemo>>,
     /// The last discovery, while the process is told of every change (the dev server).
-    discovered: Option<Mutex<Option<Discovered>>>,
+    discovered: Option<Mutex<Option<watching::Discovered>>>,
     disk: Option<DiskCache>,
-}
-
-/// A list of releases as found, and its notes files as absolute paths (as watchers report).
-#[derive(Clone)]
-struct Discovered {
-    dir: PathBuf,
-    found: Vec<Found>,
-    notes: HashSet<PathBuf>,
 }
 
 /// A notes file's key and the keys of the images it references.
 type NotesKey = (FileKey, Vec<(PathBuf, Option<FileKey>)>);
-
-/// Files rendered per app, by a digest of all they are made from; entries the latest render
-/// did not use are dropped at the start of the next.
-#[derive(Default)]
-struct PageMemo {
-    files: HashMap<String, Arc<Vec<OutFile>>>,
-    used: HashSet<String>,
-}
 
 impl Caches {
     /// Caches backed by the site's `.otasite/` folder; with `read` false (`--no-cache`) what
@@ -107,91 +91,6 @@ impl Caches {
             disk: Some(DiskCache::open(site_dir, read)),
             ..Caches::default()
         }
-    }
-
-    /// Also remembers rendered pages and the list of releases between builds, for a process
-    /// that renders the same site again after each edit and reports every changed path with
-    /// [`Caches::changed`] (the dev server).
-    pub fn watching(mut self) -> Caches {
-        self.pages = Some(Mutex::new(PageMemo::default()));
-        self.discovered = Some(Mutex::new(None));
-        self
-    }
-
-    /// Tells the caches which paths changed: the list of releases is found again unless every
-    /// one of them is a notes file it already knows that is still there (an edit).
-    pub fn changed(&self, paths: &[PathBuf]) {
-        let Some(Ok(mut discovered)) = self.discovered.as_ref().map(Mutex::lock) else {
-            return;
-        };
-        let known_edit =
-            |p: &PathBuf| discovered.as_ref().is_some_and(|d| d.notes.contains(p)) && p.is_file();
-        if !paths.iter().all(known_edit) {
-            *discovered = None;
-        }
-    }
-
-    /// The releases under `dir`: as found before when nothing but notes edits happened since
-    /// (see [`Caches::changed`]), else found by `find`.
-    pub fn discovery(
-        &self,
-        dir: &Path,
-        find: impl FnOnce() -> Result<Vec<Found>>,
-    ) -> Result<Vec<Found>> {
-        let Some(memo) = &self.discovered else {
-            return find();
-        };
-        if let Some(d) = memo.lock().ok().and_then(|m| m.clone())
-            && d.dir == dir
-        {
-            return Ok(d.found);
-        }
-        let found = find()?;
-        let notes = found
-            .iter()
-            .filter_map(|f| f.notes.as_deref())
-            .filter_map(|p| std::path::absolute(p).ok())
-            .collect();
-        if let Ok(mut m) = memo.lock() {
-            *m = Some(Discovered {
-                dir: dir.to_path_buf(),
-                found: found.clone(),
-                notes,
-            });
-        }
-        Ok(found)
-    }
-
-    /// Starts a render: forgets pages the previous render did not use.
-    pub fn begin_render(&self) {
-        if let Some(Ok(mut memo)) = self.pages.as_ref().map(Mutex::lock) {
-            let PageMemo { files, used } = &mut *memo;
-            files.retain(|k, _| used.contains(k));
-            used.clear();
-        }
-    }
-
-    /// One app's files: as rendered before when `key` (computed only when pages are
-    /// remembered; `None` when it cannot be) is the same, else made by `make`.
-    pub fn app_files(
-        &self,
-        key: impl FnOnce() -> Option<String>,
-        make: impl FnOnce() -> Result<Vec<OutFile>>,
-    ) -> Result<Arc<Vec<OutFile>>> {
-        let Some((memo, key)) = self.pages.as_ref().and_then(|m| Some((m, key()?))) else {
-            return make().map(Arc::new);
-        };
-        if let Ok(mut m) = memo.lock() {
-            m.used.insert(key.clone());
-            if let Some(hit) = m.files.get(&key) {
-                return Ok(hit.clone());
-            }
-        }
-        let made = Arc::new(make()?);
-        if let Ok(mut m) = memo.lock() {
-            m.files.insert(key, made.clone());
-        }
-        Ok(made)
     }
 
     /// The notes at `path`: as parsed before when neither it nor an image it shows changed.
