@@ -255,3 +255,22 @@ fn cache_keeps_no_udids_and_survives_damage() {
     assert_eq!(r["up_to_date"], false);
     assert_eq!(report(&site.build(&["--json"]))["up_to_date"], true);
 }
+
+#[test]
+fn an_unwritable_cache_only_costs_speed() {
+    let site = site();
+    // A file where the cache folder goes: nothing can be created in it (as a read-only
+    // checkout would; permissions do not stop root, which CI runs as).
+    site.write(".otasite", "not a folder");
+    let out = site.build(&["--json"]);
+    let r = report(&out);
+    assert_eq!(r["up_to_date"], false);
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("the build cache could not be written"),
+        "{warnings}"
+    );
+    let icon = site.public().join("apps/com.acme.cache/1.0-1/icon-512.png");
+    assert!(std::fs::read(&icon).unwrap().starts_with(b"\x89PNG"));
+    assert_eq!(report(&site.build(&["--json"]))["up_to_date"], false);
+}

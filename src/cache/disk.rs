@@ -127,8 +127,13 @@ impl DiskCache {
         ICON_SUFFIXES.map(|s| self.dir.join("icons").join(format!("{key}{s}.png")))
     }
 
-    /// The icon files for `key`, made by `make` and stored when not yet in the cache.
-    pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> Result<[PathBuf; 3]> {
+    /// The icon files for `key`, made by `make` and stored when not yet in the cache; the
+    /// bytes made when they cannot be stored (a read-only site folder).
+    pub fn icons(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> [Vec<u8>; 3],
+    ) -> Result<[PathBuf; 3], [Vec<u8>; 3]> {
         if let Ok(mut used) = self.icons_used.lock() {
             used.insert(key.to_string());
         }
@@ -136,12 +141,23 @@ impl DiskCache {
         if paths.iter().all(|p| p.is_file()) {
             return Ok(paths);
         }
+        let images = make();
         let dir = self.dir.join("icons");
-        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for (path, bytes) in paths.iter().zip(make()) {
-            write_atomic(path, &bytes)?;
+        let stored = fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))
+            .and_then(|()| {
+                paths
+                    .iter()
+                    .zip(&images)
+                    .try_for_each(|(path, bytes)| write_atomic(path, bytes))
+            });
+        match stored {
+            Ok(()) => Ok(paths),
+            Err(e) => {
+                log::debug!("icon files not cached: {e:#}");
+                Err(images)
+            }
         }
-        Ok(paths)
     }
 
     /// A QR code for `key` (an address), made by `make` and stored when not yet in the cache.

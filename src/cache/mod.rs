@@ -181,18 +181,22 @@ impl Caches {
 
     /// Icon files for `key`, made by `make` only when neither this process nor the disk cache
     /// has them. From the disk cache they are files to link, not bytes to hold.
-    pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> Result<IconFiles> {
+    pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> IconFiles {
         if let Some(hit) = self.icons.lock().ok().and_then(|m| m.get(key).cloned()) {
-            return Ok(hit);
+            return hit;
         }
         let made: IconFiles = match &self.disk {
-            Some(disk) => Arc::new(disk.icons(key, make)?.map(Content::Source)),
+            Some(disk) => Arc::new(match disk.icons(key, make) {
+                Ok(paths) => paths.map(Content::Source),
+                // The cache is best effort: where it cannot be written, keep the bytes.
+                Err(bytes) => bytes.map(Content::Bytes),
+            }),
             None => Arc::new(make().map(Content::Bytes)),
         };
         if let Ok(mut map) = self.icons.lock() {
             map.insert(key.to_string(), made.clone());
         }
-        Ok(made)
+        made
     }
 
     /// Writes what this process read to the disk cache, if there is one; `prune` drops icon

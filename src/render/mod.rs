@@ -247,7 +247,7 @@ fn release_files(
             content: Content::Source(image.source.clone()),
         });
     }
-    let images = caches.icons(&icons::icon_key(release), || icons::icon_images(release))?;
+    let images = caches.icons(&icons::icon_key(release), || icons::icon_images(release));
     let paths = [
         &rv.icon.path,
         &rv.icon.display_image_path,
