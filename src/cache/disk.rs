@@ -25,7 +25,7 @@ const FORMAT: u32 = 2;
 const INDEX: &str = "ipas.json";
 
 /// The three icon files of a release: as found, 57 px, 512 px.
-pub const ICON_SUFFIXES: [&str; 3] = ["", "-57", "-512"];
+const ICON_SUFFIXES: [&str; 3] = ["", "-57", "-512"];
 
 #[derive(Serialize, Deserialize)]
 struct Index {

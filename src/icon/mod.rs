@@ -176,28 +176,19 @@ pub fn encode_png(image: &Rgba) -> Vec<u8> {
 
 /// Checks that a PNG (standard or CgBI) decodes, without keeping the pixels.
 pub fn check_png(bytes: &[u8]) -> Result<PngHeader, String> {
-    let header = png_header(bytes)?;
-    check_dimensions(&header)?;
-    if header.crushed {
-        decode_png(bytes).map(|(_, h)| h)
-    } else {
-        decode_standard(bytes).map(|_| header)
-    }
+    decode_png(bytes).map(|(_, header)| header)
 }
 
-/// A browser-viewable PNG from icon bytes: crushed icons are converted, plain ones kept as
-/// they are.
-pub fn to_standard_png(bytes: &[u8]) -> Result<(Vec<u8>, PngHeader), String> {
-    let header = png_header(bytes)?;
-    check_dimensions(&header)?;
-    if header.crushed {
-        let (image, header) = decode_png(bytes)?;
-        Ok((encode_png(&image), header))
+/// A browser-viewable PNG from icon bytes (crushed icons re-encoded, plain ones kept as they
+/// are) and its pixels, from one decode.
+pub fn to_standard_png(bytes: &[u8]) -> Result<(Vec<u8>, Rgba), String> {
+    let (image, header) = decode_png(bytes)?;
+    let png = if header.crushed {
+        encode_png(&image)
     } else {
-        // Decode once anyway, so a broken PNG is caught here and not in a tester's browser.
-        decode_standard(bytes)?;
-        Ok((bytes.to_vec(), header))
-    }
+        bytes.to_vec()
+    };
+    Ok((png, image))
 }
 
 #[cfg(test)]

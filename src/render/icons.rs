@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::icon::{Rgba, decode_png, encode_png, placeholder, resize};
+use crate::icon::{encode_png, placeholder, resize, to_standard_png};
 use crate::model::Release;
 
 /// What a release's icon files depend on, as a file-name-safe key: the icon's hash, or for a
@@ -25,15 +25,7 @@ pub fn icon_key(r: &Release) -> String {
 /// [icon.png, icon-57.png, icon-512.png] as PNG bytes: the icon as found (re-encoded as a
 /// standard PNG when it was crushed), and resized.
 pub fn icon_images(r: &Release) -> [Vec<u8>; 3] {
-    let decoded: Option<(Vec<u8>, Rgba)> = r.ipa.icon.as_ref().and_then(|i| {
-        let (img, header) = decode_png(&i.bytes).ok()?;
-        let original = if header.crushed {
-            encode_png(&img)
-        } else {
-            i.bytes.to_vec()
-        };
-        Some((original, img))
-    });
+    let decoded = (r.ipa.icon.as_ref()).and_then(|i| to_standard_png(&i.bytes).ok());
     let (original, image) = decoded.unwrap_or_else(|| {
         let img = placeholder(r.name(), &r.ipa.info.bundle_id);
         (encode_png(&img), img)
