@@ -172,14 +172,24 @@ pub fn write_beside(dir: &Path, files: &[OutFile]) -> Result<()> {
         let Content::Bytes(bytes) = &f.content else {
             bail!("internal error: {} must be generated content", f.path);
         };
-        if fs::read(&dest).is_ok_and(|old| &old == bytes) {
-            continue;
+        if !same_bytes(&dest, bytes) {
+            write_atomic(&dest, bytes)?;
         }
-        let tmp = dest.with_file_name(format!(".{}.otasite-tmp-{}", f.path, std::process::id()));
-        fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-        fs::rename(&tmp, &dest).with_context(|| format!("cannot write {}", dest.display()))?;
     }
     Ok(())
+}
+
+/// Replaces `path` with `bytes` in one step (a reader never sees half a file): written beside
+/// it under a temporary name, then renamed over it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(
+        ".{name}.otasite-tmp-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Whether the file at `old` holds exactly `bytes` (read only when the sizes agree).

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::FileKey;
 use crate::ipa::Ipa;
+use crate::output::write_atomic;
 
 /// The cache folder inside a site folder.
 pub const CACHE_DIR: &str = ".otasite";
@@ -236,16 +237,4 @@ fn load_index(path: &Path) -> HashMap<String, Entry> {
             HashMap::new()
         }
     }
-}
-
-/// Replaces `path` with `bytes` in one step (a reader never sees half a file).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(
-        ".{name}.tmp-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::FileKey;
-use super::disk::{CACHE_DIR, write_atomic};
+use super::disk::CACHE_DIR;
 use crate::config::Config;
 use crate::model::App;
+use crate::output::write_atomic;
 use crate::render::views::EXPIRY_WARNING_DAYS;
 use crate::site::{BuildOptions, BuildReport};
 
