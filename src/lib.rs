@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod model;
 pub mod notes;
 pub mod output;
+pub mod paths;
 pub mod private;
 pub mod render;
 pub mod serve;

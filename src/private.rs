@@ -21,7 +21,7 @@ pub fn load_secret(config: &Config, site_dir: &Path, output_dir: &Path) -> Resul
         _ => match &config.secret_file {
             Some(file) => {
                 let path = site_dir.join(file);
-                let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+                let abs = crate::paths::absolute;
                 if abs(&path).starts_with(abs(output_dir)) {
                     bail!(
                         "{}: the secret file must not be inside the output folder, which is published",

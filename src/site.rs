@@ -410,7 +410,7 @@ fn load_one(f: &Found, caches: &Caches) -> Result<LoadedRelease> {
 
 /// The output must not be (or contain, or sit inside) the site's sources.
 fn check_output_dir(output: &Path, site_dir: &Path, releases_dir: &Path) -> Result<()> {
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let abs = crate::paths::absolute;
     let (out, site, releases) = (abs(output), abs(site_dir), abs(releases_dir));
     if out == site || releases.starts_with(&out) || out.starts_with(&releases) {
         bail!(
@@ -424,7 +424,7 @@ fn check_output_dir(output: &Path, site_dir: &Path, releases_dir: &Path) -> Resu
 
 /// Server snippets must not land in the web root, where anyone could read them.
 fn check_server_config_dir(dir: &Path, output: &Path) -> Result<()> {
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let abs = crate::paths::absolute;
     if abs(dir).starts_with(abs(output)) || abs(output).starts_with(abs(dir)) {
         bail!(
             "{}: server_config_dir must be outside the output folder {} (server configuration \

@@ -61,7 +61,7 @@ impl DiskCache {
     /// only written.
     pub fn open(site_dir: &Path, read: bool) -> DiskCache {
         let dir = site_dir.join(CACHE_DIR).join("cache");
-        let site = std::path::absolute(site_dir).unwrap_or_else(|_| site_dir.to_path_buf());
+        let site = crate::paths::absolute(site_dir);
         let previous = if read {
             load_index(&dir.join(INDEX))
         } else {
@@ -102,7 +102,7 @@ impl DiskCache {
 
     /// The index's name for `path`: relative to the site folder when inside it.
     fn name(&self, path: &Path) -> String {
-        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let abs = crate::paths::absolute(path);
         abs.strip_prefix(&self.site)
             .unwrap_or(&abs)
             .to_string_lossy()

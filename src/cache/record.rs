@@ -51,7 +51,7 @@ pub fn inputs_digest(paths: &BuildPaths<'_>) -> String {
         output_dir,
         server_config_dir,
     } = paths;
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let abs = crate::paths::absolute;
     let mut h = Sha256::new();
     let mut put = |label: &str, value: &[u8]| {
         h.update(label.as_bytes());

@@ -70,7 +70,7 @@ impl Caches {
         let notes = found
             .iter()
             .filter_map(|f| f.notes.as_deref())
-            .filter_map(|p| std::path::absolute(p).ok())
+            .map(crate::paths::absolute)
             .collect();
         if let Ok(mut m) = memo.lock() {
             *m = Some(Discovered {
