@@ -12,6 +12,9 @@ use url::Url;
 
 use crate::limits;
 
+/// The configuration file of a site folder.
+pub const CONFIG_FILE: &str = "site.yaml";
+
 /// The web hosts otasite writes configuration for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -83,7 +86,7 @@ pub struct Config {
 impl Config {
     /// Reads and parses `SITE_DIR/site.yaml`.
     pub fn load(site_dir: &Path) -> Result<Config> {
-        let path = site_dir.join("site.yaml");
+        let path = site_dir.join(CONFIG_FILE);
         if !path.is_file() {
             bail!(
                 "{}: no site.yaml here. Create one with at least `title:` and `base_url:` \

@@ -26,6 +26,7 @@ pub mod render;
 pub mod serve;
 pub mod site;
 pub mod testkit;
+pub mod text;
 pub mod urls;
 pub mod version;
 pub mod warnings;

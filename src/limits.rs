@@ -76,3 +76,11 @@ pub const MAX_PLIST_EVENTS: usize = 1_000_000;
 /// Longest bundle id, version or build accepted (they become folder names; Apple's own limits
 /// are far lower).
 pub const MAX_IDENTIFIER_LEN: usize = 200;
+
+/// Longest file or folder name written (bytes): what Linux, macOS and Windows file systems
+/// accept for one path component.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// Longest part of an IPA's output file name taken from the app's name (the version follows
+/// it); a longer name is cut, since the release folder already tells builds apart.
+pub const MAX_NAME_SLUG_BYTES: usize = 64;

@@ -124,6 +124,99 @@ pub fn make_private(apps: &mut [App], secret: &[u8]) {
     }
 }
 
+/// Who claims a name inside an app's folder: a release, a channel, or otasite itself.
+enum Claim<'a> {
+    Release(&'a Release),
+    Channel(&'a Release),
+    Reserved(&'static str),
+}
+
+impl Claim<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Claim::Release(r) => {
+                format!("{} ({} ({}))", r.ipa.path.display(), r.version(), r.build())
+            }
+            Claim::Channel(r) => format!(
+                "the channel {:?} of {}",
+                r.notes.channel,
+                r.notes_path.as_deref().unwrap_or(&r.ipa.path).display()
+            ),
+            Claim::Reserved(what) => (*what).to_string(),
+        }
+    }
+}
+
+/// Decides that every name inside the app's folder `dir` has one owner: each release's
+/// folder, each channel's folder, and the names otasite writes itself (`index.html`,
+/// `feed.xml`, `latest/`). Names are compared without case, as case-insensitive file systems
+/// (macOS, Windows) would. Also refuses names longer than a file system accepts.
+///
+/// Every output path is decided here, before anything is written: two sources that would share
+/// one are an error naming both, never one file written over the other.
+fn check_folders(bundle_id: &str, dir: &str, releases: &[Release]) -> Result<()> {
+    let mut owners: std::collections::HashMap<String, Claim<'_>> = std::collections::HashMap::new();
+    for (name, what) in [
+        ("index.html", "the app page"),
+        ("feed.xml", "the app's feed"),
+        ("latest", "the app's latest/ folder"),
+    ] {
+        owners.insert(name.to_string(), Claim::Reserved(what));
+    }
+    let mut channels_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let claims = releases.iter().flat_map(|r| {
+        let channel = channels_seen
+            .insert(r.notes.channel.as_str())
+            .then(|| (slugify(&r.notes.channel, "channel"), Claim::Channel(r)));
+        let own = r
+            .dir
+            .strip_prefix(dir)
+            .unwrap_or(&r.dir)
+            .trim_end_matches('/');
+        [Some((own.to_string(), Claim::Release(r))), channel]
+    });
+    for (name, claim) in claims.flatten() {
+        let max = crate::limits::MAX_FILE_NAME_BYTES;
+        if name.len() > max {
+            bail!(
+                "{}: its output folder name would be {} bytes, over the {max} a file system \
+                 accepts (limits::MAX_FILE_NAME_BYTES); shorten CFBundleShortVersionString, \
+                 CFBundleVersion or the channel name",
+                claim.describe(),
+                name.len()
+            );
+        }
+        if let Some(first) = owners.get(&name.to_lowercase()) {
+            let what = match (first, &claim) {
+                (Claim::Release(a), Claim::Release(b)) if newest_first(a, b) == Ordering::Equal => {
+                    format!(
+                        "are the same release ({bundle_id} {} ({}))",
+                        b.version(),
+                        b.build()
+                    )
+                }
+                _ => format!("would share the output folder {dir}{name}/"),
+            };
+            let fix = match (first, &claim) {
+                (Claim::Release(_), Claim::Release(_)) => {
+                    "remove one, or give one a new CFBundleVersion"
+                }
+                _ => {
+                    "rename the channel (channel names that differ only in case or punctuation \
+                      are one folder)"
+                }
+            };
+            bail!(
+                "{} and {} {what}: {fix}",
+                first.describe(),
+                claim.describe()
+            );
+        }
+        owners.insert(name.to_lowercase(), claim);
+    }
+    Ok(())
+}
+
 /// Newest first: by version, then by build.
 pub fn newest_first(a: &Release, b: &Release) -> Ordering {
     version::compare(b.version(), a.version()).then_with(|| version::compare(b.build(), a.build()))
@@ -146,11 +239,16 @@ pub fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Result<Vec<
             slugify(&info.version, "0"),
             slugify(&info.build, "0")
         );
-        let ipa_file = format!(
-            "{}-{}.ipa",
-            slugify(&info.name, &app_slug),
-            slugify(&info.version, "0")
+        let version_slug = slugify(&info.version, "0");
+        let mut name_slug = slugify(&info.name, &app_slug);
+        // Slugs are ASCII: any byte count is a character boundary.
+        name_slug.truncate(
+            crate::limits::MAX_NAME_SLUG_BYTES.min(
+                crate::limits::MAX_FILE_NAME_BYTES
+                    .saturating_sub(version_slug.len() + ".ipa".len() + 1),
+            ),
         );
+        let ipa_file = format!("{name_slug}-{version_slug}.ipa");
         let date = l.notes.date.or_else(|| {
             l.ipa
                 .built_at
@@ -179,38 +277,7 @@ pub fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Result<Vec<
     let mut app_dirs: BTreeMap<String, String> = BTreeMap::new();
     for (bundle_id, (dir, mut releases)) in by_bundle {
         releases.sort_by(|a, b| newest_first(a, b).then_with(|| a.ipa.path.cmp(&b.ipa.path)));
-        for pair in releases.windows(2) {
-            let (a, b) = (&pair[0], &pair[1]);
-            if a.dir == b.dir {
-                let what = if newest_first(a, b) == Ordering::Equal {
-                    format!(
-                        "are the same release ({bundle_id} {} ({}))",
-                        a.version(),
-                        a.build()
-                    )
-                } else {
-                    format!("would share the output folder {}", a.dir)
-                };
-                bail!(
-                    "{} and {} {what}: remove one, or give one a new CFBundleVersion",
-                    a.ipa.path.display(),
-                    b.ipa.path.display()
-                );
-            }
-        }
-        for r in &releases {
-            let channel_dir = format!("{dir}{}/", slugify(&r.notes.channel, "channel"));
-            if let Some(clash) = releases.iter().find(|o| o.dir == channel_dir) {
-                bail!(
-                    "{}: the channel {:?} would share the folder {channel_dir} with release {} ({}); \
-                     rename the channel",
-                    r.notes_path.as_deref().unwrap_or(&r.ipa.path).display(),
-                    r.notes.channel,
-                    clash.version(),
-                    clash.build()
-                );
-            }
-        }
+        check_folders(&bundle_id, &dir, &releases)?;
         if let Some(other) = app_dirs.insert(dir.clone(), bundle_id.clone()) {
             bail!(
                 "the apps {other} and {bundle_id} would share the output folder {dir}: \

@@ -8,8 +8,11 @@
 //! file is linked into the new output, keeping its modification time, so deploy tools that
 //! sync by time upload only what changed.
 
+use std::collections::HashMap;
 use std::fs;
+use std::io::{Read as _, Write as _};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context as _, Result, bail};
 use rayon::prelude::*;
@@ -24,6 +27,10 @@ pub struct Staging {
     out_dir: PathBuf,
     staging: PathBuf,
     committed: bool,
+    /// Every path written so far, by its lower-cased form (case-insensitive file systems would
+    /// make `A.html` and `a.html` one file): a second file for one path is an error, never a
+    /// write over the first (which may be a hard link to a source).
+    claimed: Mutex<HashMap<String, String>>,
 }
 
 impl Staging {
@@ -70,12 +77,14 @@ impl Staging {
             out_dir: out_dir.to_path_buf(),
             staging,
             committed: false,
+            claimed: Mutex::new(HashMap::new()),
         })
     }
 
     /// Writes all files into the staging folder; returns how many differ from the previous
     /// output (the others are carried over unchanged).
     pub fn write_all(&self, files: &[OutFile]) -> Result<usize> {
+        self.claim(files)?;
         let mut dirs: Vec<PathBuf> = Vec::new();
         for f in files {
             let rel = safe_relative(&f.path)?;
@@ -95,7 +104,27 @@ impl Staging {
         Ok(written.into_iter().filter(|w| *w).count())
     }
 
+    /// Records the paths of `files`, refusing one that an earlier file (of this batch or an
+    /// earlier one) has, or that differs from it only in case.
+    fn claim(&self, files: &[OutFile]) -> Result<()> {
+        let mut claimed = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        for f in files {
+            if let Some(first) = claimed.insert(f.path.to_lowercase(), f.path.clone()) {
+                bail!(
+                    "two files of the site would be written to {first:?} and {:?} (one file on \
+                     a case-insensitive file system); this is a bug in otasite, please report it \
+                     with the names of your releases and channels",
+                    f.path
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Writes one file; false when the previous output's file was carried over instead.
+    ///
+    /// Every file is created new (`create_new`): nothing is ever written through an existing
+    /// file, so no write can reach a source that an earlier file was linked to.
     fn write_one(&self, file: &OutFile) -> Result<bool> {
         let rel = safe_relative(&file.path)?;
         let dest = self.staging.join(&rel);
@@ -108,7 +137,8 @@ impl Staging {
             return Ok(false);
         }
         match &file.content {
-            Content::Bytes(bytes) => fs::write(&dest, bytes)
+            Content::Bytes(bytes) => create_new(&dest)
+                .and_then(|mut f| f.write_all(bytes))
                 .with_context(|| format!("cannot write {}", dest.display()))?,
             Content::Source(src) => place(src, &dest)?,
         }
@@ -162,21 +192,78 @@ impl Drop for Staging {
 
 /// Writes small files into `dir` (outside the site), each replaced atomically, and only when
 /// its content changed, so that a server watching them is not reloaded for nothing.
-pub fn write_beside(dir: &Path, files: &[OutFile]) -> Result<()> {
+///
+/// A file already there that otasite did not write (its text lacks `marker`) is never
+/// replaced: the folder may be a server's own (`/etc/caddy`), and its file the user's.
+/// Every file is checked before any is written.
+pub fn write_beside(dir: &Path, files: &[OutFile], marker: &str) -> Result<()> {
     if files.is_empty() {
         return Ok(());
     }
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut plan = Vec::with_capacity(files.len());
     for f in files {
         let dest = dir.join(safe_relative(&f.path)?);
         let Content::Bytes(bytes) = &f.content else {
             bail!("internal error: {} must be generated content", f.path);
         };
+        match fs::symlink_metadata(&dest) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => bail!("cannot read {}: {e}", dest.display()),
+            Ok(meta) if !meta.is_file() || !written_by_us(&dest, marker) => bail!(
+                "{}: this file exists and was not written by otasite, so it is left as it is; \
+                 move it away, or set server_config_dir (or --server-config-dir) to a folder \
+                 of otasite's own, such as server-config/ in the site folder",
+                dest.display()
+            ),
+            Ok(_) => {}
+        }
+        plan.push((dest, bytes));
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (dest, bytes) in plan {
         if !same_bytes(&dest, bytes) {
             write_atomic(&dest, bytes)?;
         }
     }
     Ok(())
+}
+
+/// Whether the regular file at `path` carries `marker` in its first few hundred bytes.
+fn written_by_us(path: &Path, marker: &str) -> bool {
+    let mut head = Vec::with_capacity(1024);
+    open_regular(path)
+        .and_then(|f| f.take(1024).read_to_end(&mut head))
+        .is_ok()
+        && String::from_utf8_lossy(&head).contains(marker)
+}
+
+/// Creates `path`, failing when anything (a file, a link) is already there.
+fn create_new(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// Opens `path` for reading only when it is a regular file itself, not a link to one (the
+/// check is made on the opened file, so a link swapped in meanwhile is refused too).
+pub fn open_regular(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // No link followed; a FIFO opens at once (and is then refused) instead of blocking.
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
 }
 
 /// Replaces `path` with `bytes` in one step (a reader never sees half a file): written beside
@@ -188,22 +275,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         std::process::id(),
         std::thread::current().id()
     ));
-    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    // A leftover (or planted) file or link at the temporary name is removed, not written
+    // through.
+    let _ = fs::remove_file(&tmp);
+    create_new(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Whether the file at `old` holds exactly `bytes` (read only when the sizes agree).
+/// Whether the file at `old` holds exactly `bytes` (read only when the sizes agree). A link
+/// is never the same: nothing read back from a previous output is followed.
 fn same_bytes(old: &Path, bytes: &[u8]) -> bool {
-    fs::metadata(old).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
-        && fs::read(old).is_ok_and(|b| b == bytes)
+    fs::symlink_metadata(old).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && open_regular(old)
+            .and_then(|mut f| {
+                let mut b = Vec::with_capacity(bytes.len());
+                std::io::Read::read_to_end(&mut f, &mut b).map(|_| b)
+            })
+            .is_ok_and(|b| b == bytes)
 }
 
 /// Whether `old` is `src` placed by an earlier build: the same file (a hard link), or a copy
 /// with its size and modification time (which [`place`] preserves).
 fn same_file(old: &Path, src: &Path) -> bool {
-    let (Ok(a), Ok(b)) = (fs::metadata(old), fs::metadata(src)) else {
+    let (Ok(a), Ok(b)) = (fs::symlink_metadata(old), fs::metadata(src)) else {
         return false;
     };
+    if !a.is_file() {
+        return false;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -220,17 +321,28 @@ fn same_file(old: &Path, src: &Path) -> bool {
 
 /// Hard-links `src` to `dest`, or copies it when linking is not possible (another
 /// filesystem, or a filesystem without links), keeping its modification time.
+///
+/// `src` is resolved first: a link inside the site is placed as the file it names (a link in
+/// the output would dangle or lead elsewhere), and only a regular file is placed. `dest` is
+/// always created new.
 fn place(src: &Path, dest: &Path) -> Result<()> {
-    if fs::hard_link(src, dest).is_ok() {
+    let real = fs::canonicalize(src).with_context(|| format!("cannot read {}", src.display()))?;
+    if fs::hard_link(&real, dest).is_ok() {
+        if !fs::symlink_metadata(dest).is_ok_and(|m| m.is_file()) {
+            let _ = fs::remove_file(dest);
+            bail!(
+                "{}: not a regular file; it cannot be published",
+                src.display()
+            );
+        }
         return Ok(());
     }
     let context = || format!("cannot copy {} to {}", src.display(), dest.display());
-    fs::copy(src, dest).with_context(context)?;
-    if let Ok(time) = fs::metadata(src).and_then(|m| m.modified()) {
-        let _ = fs::File::options()
-            .write(true)
-            .open(dest)
-            .and_then(|f| f.set_modified(time));
+    let mut from = open_regular(&real).with_context(context)?;
+    let mut to = create_new(dest).with_context(context)?;
+    std::io::copy(&mut from, &mut to).with_context(context)?;
+    if let Ok(time) = from.metadata().and_then(|m| m.modified()) {
+        let _ = to.set_modified(time);
     }
     Ok(())
 }

@@ -8,3 +8,51 @@ use std::path::{Path, PathBuf};
 pub fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
+
+/// `path` absolute with every link resolved as far as the path exists (the part not yet
+/// created is appended as given): where a write would really land.
+pub fn resolved(path: &Path) -> PathBuf {
+    let abs = absolute(path);
+    let mut existing = abs.as_path();
+    let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                existing = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// Whether `a` and `b` overlap (one is inside the other, or they are the same), compared both
+/// as written and with links resolved.
+pub fn overlap(a: &Path, b: &Path) -> bool {
+    let pairs = [(absolute(a), absolute(b)), (resolved(a), resolved(b))];
+    pairs
+        .iter()
+        .any(|(a, b)| a.starts_with(b) || b.starts_with(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_resolved_before_comparing() {
+        let dir = tempfile::tempdir().unwrap();
+        let releases = dir.path().join("releases");
+        std::fs::create_dir(&releases).unwrap();
+        std::os::unix::fs::symlink(&releases, dir.path().join("public")).unwrap();
+        assert!(overlap(&dir.path().join("public/new"), &releases));
+        assert!(!overlap(&dir.path().join("other"), &releases));
+        assert_eq!(
+            resolved(&dir.path().join("public/a/b")),
+            std::fs::canonicalize(&releases).unwrap().join("a/b")
+        );
+    }
+}

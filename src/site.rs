@@ -89,8 +89,9 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
     let config = load_config(opts)?;
     let releases_dir = opts.site_dir.join(&config.releases_dir);
     let (output_dir, server_config_dir) = resolve_dirs(opts, &config);
-    check_output_dir(&output_dir, &opts.site_dir, &releases_dir)?;
-    check_server_config_dir(&server_config_dir, &output_dir)?;
+    let sources = sources(&opts.site_dir, &config);
+    check_output_dir(&output_dir, &opts.site_dir, &sources)?;
+    check_server_config_dir(&server_config_dir, &output_dir, &sources)?;
     let mut warnings = Vec::new();
     let found = timed("discover", || {
         caches.discovery(&releases_dir, || discover(&releases_dir))
@@ -329,7 +330,7 @@ pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result
         })
     })?;
     timed("commit", || {
-        output::write_beside(&site.server_config_dir, &server_files)?;
+        output::write_beside(&site.server_config_dir, &server_files, hosting::MARKER)?;
         staging.commit()
     })?;
     let written = written.into_inner();
@@ -408,29 +409,59 @@ fn load_one(f: &Found, caches: &Caches) -> Result<LoadedRelease> {
     })
 }
 
-/// The output must not be (or contain, or sit inside) the site's sources.
-fn check_output_dir(output: &Path, site_dir: &Path, releases_dir: &Path) -> Result<()> {
+/// What otasite reads and must never write into: the releases, the theme and static folders,
+/// `site.yaml`, the build cache (written only by the cache itself).
+fn sources(site_dir: &Path, config: &Config) -> Vec<PathBuf> {
+    vec![
+        site_dir.join(&config.releases_dir),
+        site_dir.join("themes"),
+        site_dir.join("static"),
+        site_dir.join(crate::config::CONFIG_FILE),
+        site_dir.join(crate::cache::CACHE_DIR),
+    ]
+}
+
+/// The output must not be the site folder, nor contain or sit inside any of its sources
+/// (compared as written and with links resolved: `public` may be a link into `releases/`).
+fn check_output_dir(output: &Path, site_dir: &Path, sources: &[PathBuf]) -> Result<()> {
     let abs = crate::paths::absolute;
-    let (out, site, releases) = (abs(output), abs(site_dir), abs(releases_dir));
-    if out == site || releases.starts_with(&out) || out.starts_with(&releases) {
+    let same_as_site = abs(output) == abs(site_dir)
+        || crate::paths::resolved(output) == crate::paths::resolved(site_dir);
+    if let Some(source) = sources.iter().find(|s| crate::paths::overlap(output, s)) {
         bail!(
-            "{}: the output folder must not be the site folder or overlap the releases folder, \
-             because otasite replaces it whole; use e.g. `output_dir: public`",
+            "{}: the output folder overlaps {}, which otasite reads; otasite replaces its output \
+             whole, so it must be a folder of its own; use e.g. `output_dir: public`",
+            output.display(),
+            source.display()
+        );
+    }
+    if same_as_site {
+        bail!(
+            "{}: the output folder must not be the site folder, because otasite replaces it \
+             whole; use e.g. `output_dir: public`",
             output.display()
         );
     }
     Ok(())
 }
 
-/// Server snippets must not land in the web root, where anyone could read them.
-fn check_server_config_dir(dir: &Path, output: &Path) -> Result<()> {
-    let abs = crate::paths::absolute;
-    if abs(dir).starts_with(abs(output)) || abs(output).starts_with(abs(dir)) {
+/// Server snippets must not land in the web root, where anyone could read them, nor among
+/// the site's sources.
+fn check_server_config_dir(dir: &Path, output: &Path, sources: &[PathBuf]) -> Result<()> {
+    if crate::paths::overlap(dir, output) {
         bail!(
             "{}: server_config_dir must be outside the output folder {} (server configuration \
              does not belong in the web root); the default is server-config/ in the site folder",
             dir.display(),
             output.display()
+        );
+    }
+    if let Some(source) = sources.iter().find(|s| crate::paths::overlap(dir, s)) {
+        bail!(
+            "{}: server_config_dir overlaps {}, which otasite reads and never writes into; \
+             the default is server-config/ in the site folder",
+            dir.display(),
+            source.display()
         );
     }
     Ok(())

@@ -614,3 +614,378 @@ fn text_attacks() {
         Expect::Fails(&["site.yaml", "limit"]),
     );
 }
+
+// ---- issue 17: sources, cache and output (findings 1, 2, 3, 5, 12, 13, 14, 15) ----
+
+/// SHA-256 of every file under `dir`, to prove a build left it byte for byte as it was.
+fn sources_of(site: &TestSite) -> std::collections::BTreeMap<std::path::PathBuf, String> {
+    snapshot(&site.root().join("releases"))
+}
+
+/// Every output file (links included, never followed) holds none of `secret`.
+fn assert_output_free_of(site: &TestSite, secret: &str) {
+    for entry in walkdir::WalkDir::new(site.public()) {
+        let entry = entry.unwrap();
+        assert!(
+            !entry.path_is_symlink(),
+            "{}: a link in the output",
+            entry.path().display()
+        );
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "{} holds the planted text",
+                entry.path().display()
+            );
+        }
+    }
+}
+
+#[test]
+fn releases_sharing_a_folder_never_touch_the_sources() {
+    // 51. Builds `1/2`, `2` and `1-2` of one version: the first and third slug to one folder
+    // without sorting next to each other. 52. The realistic `1.0 (45)`, `1.0.46`, `1.0-45`.
+    for builds in [["1/2", "2", "1-2"], ["1.0 (45)", "1.0.46", "1.0-45"]] {
+        let site = TestSite::basic();
+        for (folder, build) in ["a", "b", "c"].iter().zip(builds) {
+            site.add_ipa(
+                &format!("releases/{folder}/App.ipa"),
+                &IpaSpec::new("com.h.same", "1.0", build),
+            );
+        }
+        let before = sources_of(&site);
+        run(
+            &format!("builds {builds:?}"),
+            &site,
+            Expect::Fails(&["a/App.ipa", "c/App.ipa", "would share the output folder"]),
+        );
+        assert_eq!(sources_of(&site), before, "{builds:?}: a source changed");
+        assert!(!site.public().exists());
+    }
+}
+
+#[test]
+fn channels_that_collide_are_errors_naming_both() {
+    // 53. Channels `Beta` and `beta`.
+    let site = site_with(&[
+        ("releases/1/A.ipa", good("1.0")),
+        ("releases/1/A.md", b"---\nchannel: Beta\n---\n".to_vec()),
+        ("releases/2/A.ipa", good("2.0")),
+        ("releases/2/A.md", b"---\nchannel: beta\n---\n".to_vec()),
+    ]);
+    run(
+        "channels Beta and beta",
+        &site,
+        Expect::Fails(&[
+            "\"Beta\"",
+            "\"beta\"",
+            "1/A.md",
+            "2/A.md",
+            "rename the channel",
+        ]),
+    );
+    // 54. A channel named like a file otasite writes.
+    for name in ["feed.xml", "latest", "index.html"] {
+        let site = site_with(&[
+            ("releases/A.ipa", good("1.0")),
+            (
+                "releases/A.md",
+                format!("---\nchannel: {name}\n---\n").into_bytes(),
+            ),
+        ]);
+        run(
+            &format!("channel {name}"),
+            &site,
+            Expect::Fails(Box::leak(Box::new(["A.md", name, "rename the channel"]))),
+        );
+    }
+}
+
+#[test]
+fn names_too_long_for_a_file_system_name_the_ipa_and_limit() {
+    // 55. A version and a build within their 200-character limits: a 401-byte folder name.
+    let long = "9".repeat(200);
+    let site = TestSite::basic();
+    site.add_ipa(
+        "releases/Long.ipa",
+        &IpaSpec::new("com.h.long", &long, &long),
+    );
+    run(
+        "401-byte folder name",
+        &site,
+        Expect::Fails(&["Long.ipa", "MAX_FILE_NAME_BYTES"]),
+    );
+    // 56. A 200-character version with a long app name still builds (the name is cut).
+    let site = TestSite::basic();
+    site.add_ipa(
+        "releases/Name.ipa",
+        &IpaSpec::new("com.h.name", &long, "1").name(&"N".repeat(200)),
+    );
+    run("long name and version", &site, Expect::Builds(""));
+}
+
+#[test]
+fn planted_cache_files_never_reach_the_output() {
+    let secret = "PLANTED-SECRET-7f3a";
+    let site = TestSite::basic();
+    site.add_ipa(
+        "releases/A.ipa",
+        &IpaSpec {
+            icon: Some([200, 40, 40]),
+            ..IpaSpec::new("com.h.icon", "1.0", "1")
+        },
+    );
+    site.write("outside/secret.txt", secret);
+    site.build_ok(&[]);
+    let cache = site.root().join(".otasite/cache");
+    let planted_icons = |how: &dyn Fn(&std::path::Path)| {
+        let mut n = 0;
+        for entry in std::fs::read_dir(cache.join("icons")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::remove_file(&path).unwrap();
+            how(&path);
+            n += 1;
+        }
+        assert_eq!(n, 3, "three icon files were cached");
+        let _ = std::fs::remove_file(site.root().join(".otasite/build.json"));
+    };
+    // 57. Icon files replaced by links to another file (the secret_file, say).
+    let secret_path = site.root().join("outside/secret.txt");
+    planted_icons(&|p| std::os::unix::fs::symlink(&secret_path, p).unwrap());
+    for args in [&[][..], &["--no-cache"][..]] {
+        site.build_ok(args);
+        assert_output_free_of(&site, secret);
+        planted_icons(&|p| std::os::unix::fs::symlink(&secret_path, p).unwrap());
+    }
+    // 58. Icon files replaced by regular files that are not the PNGs otasite made.
+    planted_icons(&|p| std::fs::write(p, secret).unwrap());
+    site.build_ok(&[]);
+    assert_output_free_of(&site, secret);
+    let icon = std::fs::read(site.public().join("apps/com.h.icon/1.0-1/icon-512.png")).unwrap();
+    let header = otasite::icon::check_png(&icon).unwrap();
+    assert_eq!((header.width, header.height), (512, 512));
+
+    // 59. Cached QR codes replaced by markup: nothing of it is inlined into pages.
+    let qr = cache.join("qr");
+    let planted = std::fs::read_dir(&qr).unwrap().count();
+    assert!(planted > 0, "QR codes were cached");
+    for entry in std::fs::read_dir(&qr).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::write(
+            &path,
+            format!("29 M4 4h1v1h-1z\"/><script>{secret}</script><path d=\"M0 0"),
+        )
+        .unwrap();
+    }
+    let _ = std::fs::remove_file(site.root().join(".otasite/build.json"));
+    site.build_ok(&[]);
+    assert_output_free_of(&site, secret);
+    let page = site.read("apps/com.h.icon/1.0-1/index.html");
+    assert!(
+        page.contains("<svg class=\"qr\""),
+        "the QR code is still shown"
+    );
+
+    // 60. The cache folder itself a link into the releases: the cache is not used, and
+    // nothing is written into the sources.
+    std::fs::remove_dir_all(site.root().join(".otasite")).unwrap();
+    std::os::unix::fs::symlink(site.root().join("releases"), site.root().join(".otasite")).unwrap();
+    let before = sources_of(&site);
+    site.build_ok(&[]);
+    assert_eq!(sources_of(&site), before, "the build wrote into releases/");
+}
+
+#[test]
+fn a_planted_link_in_the_previous_output_is_not_carried_over() {
+    // 61. A page of the previous output replaced by a link to a file with the same bytes.
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    site.build_ok(&[]);
+    let page = site.public().join("index.html");
+    let copy = site.root().join("outside/index.html");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&page, &copy).unwrap();
+    std::fs::remove_file(&page).unwrap();
+    std::os::unix::fs::symlink(&copy, &page).unwrap();
+    site.write("releases/A.md", "New notes\n");
+    site.build_ok(&[]);
+    assert!(!site.public().join("index.html").is_symlink());
+    assert_output_free_of(&site, "\u{0}never");
+}
+
+#[test]
+fn output_and_server_folders_never_overlap_the_sources() {
+    // 62. The output folder a link into releases/.
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    std::os::unix::fs::symlink(site.root().join("releases"), site.root().join("public")).unwrap();
+    let before = sources_of(&site);
+    run(
+        "output links into releases",
+        &site,
+        Expect::Fails(&["public", "overlaps", "releases"]),
+    );
+    assert_eq!(sources_of(&site), before);
+    // 63. The server configuration folder inside releases/.
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    site.write(
+        "site.yaml",
+        format!(
+            "title: T\nbase_url: {BASE_URL}\nserver_config_dir: releases/conf\nhosting: [nginx]\n"
+        ),
+    );
+    run(
+        "server config in releases",
+        &site,
+        Expect::Fails(&["server_config_dir", "releases"]),
+    );
+    assert!(!site.root().join("releases/conf").exists());
+}
+
+#[test]
+fn a_server_config_file_otasite_did_not_write_is_left_alone() {
+    // 64. `--server-config-dir /etc/caddy`: the user's own Caddyfile and nginx.conf.
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    site.build_ok(&[]);
+    let before = snapshot(&site.public());
+    let server = site.root().join("etc-caddy");
+    std::fs::create_dir_all(&server).unwrap();
+    let mine = "example.com {\n  file_server\n}\n";
+    std::fs::write(server.join("Caddyfile"), mine).unwrap();
+    site.write("releases/A.md", "changed\n");
+    let out = site.build(&["--server-config-dir", server.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Caddyfile") && err.contains("not written by otasite"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(server.join("Caddyfile")).unwrap(),
+        mine
+    );
+    assert!(
+        !server.join("nginx.conf").exists(),
+        "nothing written before the refusal"
+    );
+    assert_eq!(
+        snapshot(&site.public()),
+        before,
+        "the previous site is untouched"
+    );
+    // Its own files otasite replaces as before.
+    std::fs::remove_file(server.join("Caddyfile")).unwrap();
+    site.build_ok(&["--server-config-dir", server.to_str().unwrap()]);
+    site.build_ok(&[
+        "--server-config-dir",
+        server.to_str().unwrap(),
+        "--no-cache",
+    ]);
+    assert!(
+        std::fs::read_to_string(server.join("Caddyfile"))
+            .unwrap()
+            .contains("written by otasite")
+    );
+}
+
+#[test]
+fn a_hash_is_published_only_for_bytes_that_stayed_put() {
+    // 65. An IPA rewritten while it is hashed: never a manifest with a hash of no version.
+    let site = TestSite::basic();
+    let spec = IpaSpec {
+        executable_bytes: 48 << 20,
+        store_executable: true,
+        ..IpaSpec::new("com.h.moving", "1.0", "1")
+    };
+    let path = site.add_ipa("releases/Moving.ipa", &spec);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, path) = (stop.clone(), path.clone());
+        std::thread::spawn(move || {
+            use std::io::{Seek, SeekFrom};
+            let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            let mut i: u64 = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Inside the stored executable: the archive stays readable, its bytes change.
+                f.seek(SeekFrom::Start((1 << 20) + (i * 4099) % (40 << 20)))
+                    .unwrap();
+                f.write_all(&[i as u8]).unwrap();
+                i += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let out = site.build(&[]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Moving.ipa") && err.contains("changed while it was being read"),
+        "{err}"
+    );
+    assert!(!site.public().exists());
+    // Left alone, it builds, with the hash of what is published.
+    site.build_ok(&[]);
+    let json: serde_json::Value = serde_json::from_str(&site.read("releases.json")).unwrap();
+    let published = &json["apps"][0]["releases"][0]["ipa_sha256"];
+    assert_eq!(
+        published.as_str().unwrap(),
+        hex(&sha2_digest(&std::fs::read(&path).unwrap()))
+    );
+}
+
+fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+#[test]
+fn text_xml_forbids_never_reaches_a_manifest() {
+    // 66. U+FFFE in CFBundleName; 67. control characters in the folder-name fallback.
+    let site = TestSite::basic();
+    site.add_ipa(
+        "releases/A.ipa",
+        &IpaSpec {
+            bundle_name: Some("Acme\u{FFFE}Beta\u{1}".into()),
+            ..IpaSpec::new("com.h.fffe", "1.0\u{FFFF}", "1")
+        },
+    );
+    site.add_ipa(
+        "releases/B.ipa",
+        &IpaSpec {
+            bundle_name: None,
+            folder: "Ctl\u{7}\u{1b}Name".into(),
+            ..IpaSpec::new("com.h.ctl", "1.0", "1")
+        },
+    );
+    site.build_ok(&[]);
+    for manifest in files_ending(&site.public(), ".plist") {
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(
+            text.chars().all(|c| matches!(c, '\t' | '\n' | '\r')
+                || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')),
+            "{}: {text:?}",
+            manifest.display()
+        );
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        };
+        roxmltree::Document::parse_with_options(&text, options)
+            .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    }
+    let check = otasite().arg("check").arg(site.root()).output().unwrap();
+    let out = String::from_utf8_lossy(&check.stdout).into_owned() + &stderr(&check);
+    assert!(!out.contains("manifest-invalid"), "{out}");
+    // 68. check notices such a manifest (made by hand or by an older otasite).
+    let manifest = site.public().join("apps/com.h.ctl/1.0-1/manifest.plist");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen("<string>", "<string>\u{FFFE}", 1)).unwrap();
+    let check = otasite().arg("check").arg(site.root()).output().unwrap();
+    let out = String::from_utf8_lossy(&check.stdout).into_owned() + &stderr(&check);
+    assert_eq!(check.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("manifest-invalid") && out.contains("U+FFFE"),
+        "{out}"
+    );
+}

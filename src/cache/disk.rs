@@ -4,9 +4,16 @@
 //!
 //! Everything here is an optimisation: a missing, damaged or foreign cache is ignored (and
 //! rewritten), never an error. UDIDs are not kept (`Profile::devices` is not serialised).
+//!
+//! Nothing read back is trusted: the folder may have been planted (a shared CI machine, a
+//! checked-in `.otasite/`). No link is followed, in the path or at the file; icon files must
+//! decode as PNGs of the sizes otasite makes; a QR code comes back only as path data; an
+//! entry of the index must look like what a read of the IPA gives. With `--no-cache` nothing
+//! is read at all.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +24,8 @@ use sha2::{Digest, Sha256};
 
 use super::FileKey;
 use crate::ipa::Ipa;
-use crate::output::write_atomic;
+use crate::output::{open_regular, write_atomic};
+use crate::render::qr::QrPath;
 
 /// The cache folder inside a site folder.
 pub const CACHE_DIR: &str = ".otasite";
@@ -47,10 +55,14 @@ pub struct DiskCache {
     /// site built from another working directory still finds them.
     site: PathBuf,
     dir: PathBuf,
+    /// False with `--no-cache`: nothing is read from the folder, only written.
+    read: bool,
     previous: HashMap<String, Entry>,
     /// Entries read or stored by this process: what the saved index will hold.
     current: Mutex<BTreeMap<String, Entry>>,
     icons_used: Mutex<HashSet<String>>,
+    /// Icon files read and checked while taking an IPA from the index, kept for `icons`.
+    verified_icons: Mutex<HashMap<String, [Vec<u8>; 3]>>,
     qr_used: Mutex<HashSet<String>>,
     /// Something was read that the saved index does not have yet.
     dirty: AtomicBool,
@@ -70,9 +82,11 @@ impl DiskCache {
         DiskCache {
             site,
             dir,
+            read,
             previous,
             current: Mutex::new(BTreeMap::new()),
             icons_used: Mutex::new(HashSet::new()),
+            verified_icons: Mutex::new(HashMap::new()),
             qr_used: Mutex::new(HashSet::new()),
             dirty: AtomicBool::new(true),
         }
@@ -86,10 +100,17 @@ impl DiskCache {
         if entry.key != *key {
             return None;
         }
-        if let Some(icon) = &entry.ipa.icon
-            && !self.icon_paths(&icon.digest).iter().all(|p| p.is_file())
-        {
+        if entry.key.size != entry.ipa.size || !plausible(&entry.ipa) {
+            log::debug!("{name}: cache entry ignored (not what a read of the IPA gives)");
             return None;
+        }
+        // The entry holds no icon bytes: its icon files must be there, and sound, or the IPA
+        // is read again.
+        if let Some(icon) = &entry.ipa.icon {
+            let files = self.cached_icons(&icon.digest)?;
+            if let Ok(mut verified) = self.verified_icons.lock() {
+                verified.insert(icon.digest.clone(), files);
+            }
         }
         if let Ok(mut current) = self.current.lock() {
             current.insert(name, entry.clone());
@@ -124,26 +145,64 @@ impl DiskCache {
     }
 
     /// Where the icon files for `key` live.
-    pub fn icon_paths(&self, key: &str) -> [PathBuf; 3] {
+    fn icon_paths(&self, key: &str) -> [PathBuf; 3] {
         ICON_SUFFIXES.map(|s| self.dir.join("icons").join(format!("{key}{s}.png")))
     }
 
-    /// The icon files for `key`, made by `make` and stored when not yet in the cache; the
-    /// bytes made when they cannot be stored (a read-only site folder).
-    pub fn icons(
-        &self,
-        key: &str,
-        make: impl FnOnce() -> [Vec<u8>; 3],
-    ) -> Result<[PathBuf; 3], [Vec<u8>; 3]> {
+    /// The cached icon files for `key`, when reading is on and all three are sound.
+    fn cached_icons(&self, key: &str) -> Option<[Vec<u8>; 3]> {
+        self.folder("icons")?;
+        if !self.read {
+            return None;
+        }
+        read_icons(&self.icon_paths(key))
+    }
+
+    /// `self.dir/sub`, when it and every folder above it up to the site are real folders (or
+    /// not there yet): a link anywhere on the way could lead reads and writes elsewhere.
+    fn folder(&self, sub: &str) -> Option<PathBuf> {
+        let dir = self.dir.join(sub);
+        let rel = dir.strip_prefix(&self.site).ok()?;
+        let mut path = self.site.clone();
+        for part in rel.components() {
+            path.push(part);
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                _ => {
+                    log::warn!(
+                        "{}: not a folder; the build cache is not used",
+                        path.display()
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(dir)
+    }
+
+    /// The icon files for `key` (as found, 57 px, 512 px): from the cache when all three are
+    /// there and decode as the PNGs otasite makes, else made by `make` and stored.
+    pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> [Vec<u8>; 3] {
         if let Ok(mut used) = self.icons_used.lock() {
             used.insert(key.to_string());
         }
-        let paths = self.icon_paths(key);
-        if paths.iter().all(|p| p.is_file()) {
-            return Ok(paths);
+        let Some(dir) = self.folder("icons") else {
+            return make();
+        };
+        if let Some(cached) = self
+            .verified_icons
+            .lock()
+            .ok()
+            .and_then(|mut v| v.remove(key))
+        {
+            return cached;
         }
+        if let Some(cached) = self.cached_icons(key) {
+            return cached;
+        }
+        let paths = self.icon_paths(key);
         let images = make();
-        let dir = self.dir.join("icons");
         let stored = fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))
             .and_then(|()| {
@@ -152,30 +211,40 @@ impl DiskCache {
                     .zip(&images)
                     .try_for_each(|(path, bytes)| write_atomic(path, bytes))
             });
-        match stored {
-            Ok(()) => Ok(paths),
-            Err(e) => {
-                log::debug!("icon files not cached: {e:#}");
-                Err(images)
-            }
+        if let Err(e) = stored {
+            log::debug!("icon files not cached: {e:#}");
         }
+        images
     }
 
-    /// A QR code for `key` (an address), made by `make` and stored when not yet in the cache.
-    /// An address too long for a QR code is remembered as an empty file.
-    pub fn qr(&self, key: &str, make: impl FnOnce() -> Option<String>) -> Option<String> {
-        let name = crate::ipa::to_hex(&Sha256::digest(key.as_bytes()));
+    /// The QR code of `url`, from the cache (path data only, checked) or made and stored. An
+    /// address too long for a QR code is remembered as an empty file.
+    pub fn qr(&self, url: &str) -> Option<QrPath> {
+        let name = crate::ipa::to_hex(&Sha256::digest(url.as_bytes()));
         if let Ok(mut used) = self.qr_used.lock() {
             used.insert(name.clone());
         }
-        let path = self.dir.join("qr").join(format!("{name}.svg"));
-        if let Ok(svg) = fs::read_to_string(&path) {
-            return (!svg.is_empty()).then_some(svg);
+        let Some(dir) = self.folder("qr") else {
+            return QrPath::of(url);
+        };
+        let path = dir.join(format!("{name}.txt"));
+        if self.read
+            && let Some(text) = read_small(&path, 64 * 1024)
+            && let Ok(text) = String::from_utf8(text)
+        {
+            if text.is_empty() {
+                return None;
+            }
+            if let Some(qr) = QrPath::from_cache(&text) {
+                return Some(qr);
+            }
+            log::debug!("{}: ignored (not a QR code otasite made)", path.display());
         }
-        let made = make();
-        let stored = fs::create_dir_all(self.dir.join("qr"))
+        let made = QrPath::of(url);
+        let text = made.as_ref().map(QrPath::to_cache).unwrap_or_default();
+        let stored = fs::create_dir_all(&dir)
             .map_err(anyhow::Error::from)
-            .and_then(|()| write_atomic(&path, made.as_deref().unwrap_or_default().as_bytes()));
+            .and_then(|()| write_atomic(&path, text.as_bytes()));
         if let Err(e) = stored {
             log::debug!("QR code not cached: {e:#}");
         }
@@ -190,8 +259,13 @@ impl DiskCache {
             return Ok(());
         }
         let ipas = self.current.lock().map(|c| c.clone()).unwrap_or_default();
-        fs::create_dir_all(&self.dir)
-            .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        let Some(dir) = self.folder("") else {
+            anyhow::bail!(
+                "{}: a link or file where a folder should be; remove it",
+                self.dir.display()
+            );
+        };
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let index = Index {
             format: FORMAT,
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -204,9 +278,13 @@ impl DiskCache {
                 .lock()
                 .map(|u| u.clone())
                 .unwrap_or_default();
-            prune_dir(&self.dir.join("icons"), &icons);
+            if let Some(dir) = self.folder("icons") {
+                prune_dir(&dir, &icons);
+            }
             let qr = self.qr_used.lock().map(|u| u.clone()).unwrap_or_default();
-            prune_dir(&self.dir.join("qr"), &qr);
+            if let Some(dir) = self.folder("qr") {
+                prune_dir(&dir, &qr);
+            }
         }
         Ok(())
     }
@@ -223,8 +301,54 @@ fn prune_dir(dir: &Path, used: &HashSet<String>) {
     }
 }
 
+/// Reads a regular file (never through a link) of at most `limit` bytes.
+fn read_small(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    let file = open_regular(path).ok()?;
+    let mut bytes = Vec::new();
+    std::io::Read::take(file, limit + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= limit).then_some(bytes)
+}
+
+/// The three cached icon files, when each decodes as a PNG and the resized two have the sizes
+/// otasite makes.
+fn read_icons(paths: &[PathBuf; 3]) -> Option<[Vec<u8>; 3]> {
+    let sizes = [None, Some(57), Some(512)];
+    let mut out: [Vec<u8>; 3] = Default::default();
+    for ((path, size), slot) in paths.iter().zip(sizes).zip(&mut out) {
+        let bytes = read_small(path, crate::limits::MAX_ICON_BYTES)?;
+        let header = crate::icon::check_png(&bytes).ok()?;
+        if header.crushed || size.is_some_and(|s| (header.width, header.height) != (s, s)) {
+            return None;
+        }
+        *slot = bytes;
+    }
+    Some(out)
+}
+
+/// Whether an index entry looks like what reading an IPA gives: hashes in their form, texts
+/// within the limits and XML-safe. A planted entry can still lie about an IPA's content, but
+/// it cannot carry markup, control characters or an oversized text into the site.
+fn plausible(ipa: &Ipa) -> bool {
+    let hex64 =
+        |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let text =
+        |s: &str| s.len() <= crate::limits::MAX_IDENTIFIER_LEN * 4 && crate::text::one_line(s) == s;
+    let info = &ipa.info;
+    hex64(&ipa.sha256)
+        && ipa.icon.as_ref().is_none_or(|i| hex64(&i.digest))
+        && [&info.bundle_id, &info.version, &info.build, &info.name]
+            .into_iter()
+            .chain(info.min_os.as_ref())
+            .all(|s| text(s))
+        && info.bundle_id.len() <= crate::limits::MAX_IDENTIFIER_LEN
+        && !info.bundle_id.chars().any(char::is_whitespace)
+        && ipa.built_at.as_deref().is_none_or(|t| t.len() <= 32)
+}
+
 fn load_index(path: &Path) -> HashMap<String, Entry> {
-    let Ok(bytes) = fs::read(path) else {
+    let Some(bytes) = read_small(path, 256 * 1024 * 1024) else {
         return HashMap::new();
     };
     match serde_json::from_slice::<Index>(&bytes) {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::ipa::Ipa;
 use crate::notes::Notes;
 use crate::render::Content;
+use crate::render::qr::QrPath;
 pub use disk::{CACHE_DIR, DiskCache};
 
 /// The three icon files of a release (as found, 57 px, 512 px).
@@ -72,7 +73,7 @@ pub struct Caches {
     icons: Mutex<HashMap<String, IconFiles>>,
     /// Icon bytes by digest, so that IPAs with the same icon hold one copy.
     icon_bytes: Mutex<HashMap<String, Arc<[u8]>>>,
-    qr: Mutex<HashMap<String, Option<String>>>,
+    qr: Mutex<HashMap<String, Option<QrPath>>>,
     /// Rendered pages, kept by the dev server (see [`watching`]).
     pages: Option<Mutex<watching::PageMemo>>,
     /// The last discovery, while the process is told of every change (the dev server).
@@ -163,34 +164,29 @@ impl Caches {
         ipa
     }
 
-    /// A QR code SVG for `key`, made by `make` only when neither this process nor the disk
-    /// cache has it.
-    pub fn qr(&self, key: &str, make: impl FnOnce() -> Option<String>) -> Option<String> {
-        if let Some(hit) = self.qr.lock().ok().and_then(|m| m.get(key).cloned()) {
+    /// The QR code of `url`, made only when neither this process nor the disk cache has it.
+    pub fn qr(&self, url: &str) -> Option<QrPath> {
+        if let Some(hit) = self.qr.lock().ok().and_then(|m| m.get(url).cloned()) {
             return hit;
         }
         let made = match &self.disk {
-            Some(disk) => disk.qr(key, make),
-            None => make(),
+            Some(disk) => disk.qr(url),
+            None => QrPath::of(url),
         };
         if let Ok(mut map) = self.qr.lock() {
-            map.insert(key.to_string(), made.clone());
+            map.insert(url.to_string(), made.clone());
         }
         made
     }
 
     /// Icon files for `key`, made by `make` only when neither this process nor the disk cache
-    /// has them. From the disk cache they are files to link, not bytes to hold.
+    /// has them. They are bytes, checked, never links to cache files.
     pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> IconFiles {
         if let Some(hit) = self.icons.lock().ok().and_then(|m| m.get(key).cloned()) {
             return hit;
         }
         let made: IconFiles = match &self.disk {
-            Some(disk) => Arc::new(match disk.icons(key, make) {
-                Ok(paths) => paths.map(Content::Source),
-                // The cache is best effort: where it cannot be written, keep the bytes.
-                Err(bytes) => bytes.map(Content::Bytes),
-            }),
+            Some(disk) => Arc::new(disk.icons(key, make).map(Content::Bytes)),
             None => Arc::new(make().map(Content::Bytes)),
         };
         if let Ok(mut map) = self.icons.lock() {

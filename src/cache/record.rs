@@ -6,6 +6,7 @@
 //! has crossed an expiry threshold since (pages and warnings change then), the site is up to
 //! date: a build stats the files and stops, without opening any of them.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -23,6 +24,8 @@ use crate::site::{BuildOptions, BuildReport};
 
 const FILE: &str = "build.json";
 const FORMAT: u32 = 1;
+/// Largest record read back (a site of 10,000 releases writes about 10 MiB).
+const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Where a build reads from and writes to, resolved.
 pub struct BuildPaths<'a> {
@@ -118,7 +121,10 @@ pub fn up_to_date(
     output_dir: &Path,
     now: DateTime<Utc>,
 ) -> Option<BuildReport> {
-    let bytes = std::fs::read(site_dir.join(CACHE_DIR).join(FILE)).ok()?;
+    let mut bytes = Vec::new();
+    crate::output::open_regular(&site_dir.join(CACHE_DIR).join(FILE))
+        .and_then(|f| std::io::Read::take(f, MAX_RECORD_BYTES).read_to_end(&mut bytes))
+        .ok()?;
     let record: Record = serde_json::from_slice(&bytes).ok()?;
     let current = record.format == FORMAT
         && record.inputs == inputs
@@ -129,9 +135,13 @@ pub fn up_to_date(
             .server
             .iter()
             .all(|(path, key)| FileKey::read(path) == Some(*key));
-    current.then_some(BuildReport {
+    // The report is printed again: no control character from the file reaches the terminal.
+    let clean = |lines: Vec<String>| lines.iter().map(|l| crate::text::one_line(l)).collect();
+    current.then(|| BuildReport {
         up_to_date: true,
         written: 0,
+        warnings: clean(record.report.warnings),
+        private_urls: clean(record.report.private_urls),
         ..record.report
     })
 }
@@ -161,13 +171,15 @@ pub fn forget(site_dir: &Path) {
     let _ = std::fs::remove_file(site_dir.join(CACHE_DIR).join(FILE));
 }
 
-/// Every file under `root` with its key, in a stable order.
+/// Every file under `root` with its key, in a stable order. Links are listed too (never
+/// followed), so that one planted in the output makes the site out of date: the next build
+/// then replaces the output whole.
 fn listing(root: &Path) -> Vec<(String, FileKey)> {
     walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| !e.file_type().is_dir())
         .filter_map(|e| {
             let key = FileKey::of(&e.metadata().ok()?);
             let rel = e.path().strip_prefix(root).ok()?;

@@ -41,6 +41,24 @@ fn check_one(
     let file = path.display().to_string();
     let rebuild = "build the site again with otasite; do not edit manifests by hand";
     let mut p = Vec::new();
+    // The plist reader accepts characters that XML 1.0 (and so iOS's parser) refuses.
+    if let Some(bad) = std::fs::read(path).ok().and_then(|b| {
+        String::from_utf8_lossy(&b)
+            .chars()
+            .find(|&c| !crate::text::is_xml_char(c))
+    }) {
+        p.push(Problem::error(
+            "manifest-invalid",
+            &file,
+            format!(
+                "the manifest holds the character U+{:04X}, which XML forbids: iOS says \
+                 \"Invalid manifest\"",
+                bad as u32
+            ),
+            rebuild,
+        ));
+        return p;
+    }
     let value = match Value::from_file(path) {
         Ok(v) => v,
         Err(e) => {

@@ -51,10 +51,14 @@ impl Policy<'_> {
     }
 }
 
+/// What the banner of every generated file says: a file without it was not written by
+/// otasite, and is never replaced.
+pub const MARKER: &str = "written by otasite";
+
 /// The first comment line of every generated file.
 pub(crate) fn banner(what: &str) -> String {
     format!(
-        "{what}, written by otasite {}. Do not edit: it is rewritten by every build.",
+        "{what}, {MARKER} {}. Do not edit: it is rewritten by every build.",
         env!("CARGO_PKG_VERSION")
     )
 }

@@ -81,12 +81,14 @@ pub fn parse_info_plist(bytes: &[u8], folder_name: &str) -> Result<AppInfo, Stri
             None => folder_name.to_string(),
         },
     };
+    // Every text that reaches a manifest, feed or page is one line of XML-safe characters.
+    let one_line = crate::text::one_line;
     Ok(AppInfo {
-        bundle_id,
-        version,
-        build,
-        name,
-        min_os: string_key(dict, "MinimumOSVersion")?,
+        bundle_id: one_line(&bundle_id),
+        version: one_line(&version),
+        build: one_line(&build),
+        name: one_line(&name),
+        min_os: string_key(dict, "MinimumOSVersion")?.map(|v| one_line(&v)),
         device_family: device_family(dict)?,
         icon_names: icon_names(dict),
     })

@@ -114,11 +114,56 @@ pub enum IpaError {
     },
     #[error("{path}: {detail}")]
     InfoPlist { path: PathBuf, detail: String },
+    #[error(
+        "{path}: the file changed while it was being read (twice), so no hash of it can be \
+         trusted; wait until it is completely copied, then build again"
+    )]
+    Changing { path: PathBuf },
 }
 
 /// Reads the facts of one IPA for a build, opening it once.
+///
+/// The hash is published in manifests, so it must be of bytes that stayed put: the file's
+/// identity, size and modification time are compared before and after. A file that changed
+/// meanwhile (still being copied, rewritten) is read once more, then refused.
 pub fn read_ipa(path: &Path) -> Result<Ipa, IpaError> {
-    read_ipa_with(path, ReadOptions { hash: true })
+    let stamp = |path: &Path| std::fs::metadata(path).ok().map(|m| Stamp::of(&m));
+    for _ in 0..2 {
+        let before = stamp(path);
+        let ipa = read_ipa_with(path, ReadOptions { hash: true })?;
+        if before.is_some() && stamp(path) == before && before.map(|b| b.size) == Some(ipa.size) {
+            return Ok(ipa);
+        }
+        log::debug!(
+            "{}: changed while it was read; reading it again",
+            path.display()
+        );
+    }
+    Err(IpaError::Changing {
+        path: path.to_path_buf(),
+    })
+}
+
+/// What tells a file's version apart without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    id: (u64, u64),
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt as _;
+        Stamp {
+            size: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            id: (meta.dev(), meta.ino()),
+        }
+    }
 }
 
 /// Reads the facts of one IPA, opening it once.

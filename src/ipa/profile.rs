@@ -150,7 +150,12 @@ fn cms_content(bytes: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 fn profile_from_dict(dict: &Dictionary) -> Profile {
-    let string = |key: &str| dict.get(key).and_then(Value::as_string).map(str::to_string);
+    // Profile texts reach pages and releases.json: one line of XML-safe characters.
+    let string = |key: &str| {
+        dict.get(key)
+            .and_then(Value::as_string)
+            .map(crate::text::one_line)
+    };
     let date = |key: &str| {
         dict.get(key)
             .and_then(Value::as_date)
@@ -189,7 +194,7 @@ fn profile_from_dict(dict: &Dictionary) -> Profile {
         .and_then(Value::as_array)
         .and_then(|a| a.first())
         .and_then(Value::as_string)
-        .map(str::to_string);
+        .map(crate::text::one_line);
     let certificates_expire = dict
         .get("DeveloperCertificates")
         .and_then(Value::as_array)
@@ -208,7 +213,7 @@ fn profile_from_dict(dict: &Dictionary) -> Profile {
         application_identifier: entitlements
             .and_then(|e| e.get("application-identifier"))
             .and_then(Value::as_string)
-            .map(str::to_string),
+            .map(crate::text::one_line),
         created: date("CreationDate"),
         expires: date("ExpirationDate"),
         certificates_expire,

@@ -103,13 +103,7 @@ pub fn atom(site: &SiteView<'_>, meta: &FeedMeta<'_>, releases: &[&ReleaseView<'
 
 /// Escapes XML text and attribute values, dropping characters XML 1.0 cannot hold.
 fn esc(s: &str) -> String {
-    let valid: String = s
-        .chars()
-        .filter(|&c| {
-            matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
-        })
-        .collect();
-    escape_attr(&valid)
+    escape_attr(&crate::text::xml_safe(s))
 }
 
 #[cfg(test)]

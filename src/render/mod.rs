@@ -5,7 +5,7 @@ pub mod i18n;
 mod icons;
 mod json;
 mod pages;
-mod qr;
+pub(crate) mod qr;
 pub mod theme;
 pub mod views;
 

@@ -5,7 +5,6 @@ use serde::Serialize;
 use tera::{Context, Value};
 
 use super::i18n::Strings;
-use super::qr::qr_svg;
 use super::theme::Theme;
 use super::views::{AppView, SiteView};
 use crate::model::ROOT_MARK;
@@ -159,8 +158,7 @@ impl<'a> PageRenderer<'a> {
         PageView {
             qr_svg: if with_qr {
                 let label = self.strings.get("qr_label");
-                self.caches
-                    .qr(&format!("{url}\0{label}"), || qr_svg(&url, label))
+                self.caches.qr(&url).map(|path| path.svg(label))
             } else {
                 None
             },

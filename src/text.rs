@@ -1,0 +1,39 @@
+//! Text from untrusted sources (IPAs, profiles, folder names) made fit for the XML and HTML
+//! otasite writes: a character XML 1.0 cannot hold makes a manifest or feed ill-formed, and
+//! iOS then refuses the install without a word.
+
+/// Whether XML 1.0 allows `c` in a document (`Char` production of the XML 1.0 spec):
+/// tab, newline, carriage return, and everything from U+0020 except U+FFFE and U+FFFF
+/// (Rust strings hold no surrogates).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// `s` without the characters XML 1.0 forbids.
+pub fn xml_safe(s: &str) -> String {
+    s.chars().filter(|&c| is_xml_char(c)).collect()
+}
+
+/// A one-line label from `s`: forbidden characters dropped, and other control characters
+/// (newline, tab) turned into spaces, as names and versions are shown on one line.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .filter(|&c| is_xml_char(c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_what_xml_forbids() {
+        assert_eq!(
+            xml_safe("a\u{0}b\u{1F}c\u{FFFE}d\u{FFFF}e\tf\n"),
+            "abcde\tf\n"
+        );
+        assert_eq!(one_line("Acme\u{FFFE}\nBeta\u{7}"), "Acme Beta");
+        assert!(is_xml_char('\u{10000}') && is_xml_char('\u{FFFD}'));
+    }
+}
