@@ -72,8 +72,9 @@ impl DiskCache {
     /// Opens the cache of `site_dir`; with `read` false (`--no-cache`) it starts empty and is
     /// only written.
     pub fn open(site_dir: &Path, read: bool) -> DiskCache {
-        let dir = site_dir.join(CACHE_DIR).join("cache");
+        // Absolute, so that `folder` can walk from the site down to the cache.
         let site = crate::paths::absolute(site_dir);
+        let dir = site.join(CACHE_DIR).join("cache");
         let previous = if read {
             load_index(&dir.join(INDEX))
         } else {
