@@ -76,3 +76,20 @@ pub const MAX_PLIST_EVENTS: usize = 1_000_000;
 /// Longest bundle id, version or build accepted (they become folder names; Apple's own limits
 /// are far lower).
 pub const MAX_IDENTIFIER_LEN: usize = 200;
+
+/// `otasite serve`: largest request line plus headers read (larger ones are answered 431).
+pub const SERVE_MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// `otasite serve`: most header fields in one request (more are answered 431).
+pub const SERVE_MAX_HEADERS: usize = 64;
+
+/// `otasite serve`: connections served at once; more wait in the kernel's queue.
+pub const SERVE_MAX_CONNECTIONS: usize = 512;
+
+/// `otasite serve`: time a connection has to send its request headers (also the idle time of a
+/// kept-alive connection between requests).
+pub const SERVE_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `otasite serve`: a connection that moves no byte for this long is dropped (longer than the
+/// live-reload poll, which waits 25 s for a rebuild).
+pub const SERVE_STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
