@@ -84,3 +84,20 @@ pub const MAX_FILE_NAME_BYTES: usize = 255;
 /// Longest part of an IPA's output file name taken from the app's name (the version follows
 /// it); a longer name is cut, since the release folder already tells builds apart.
 pub const MAX_NAME_SLUG_BYTES: usize = 64;
+
+/// `otasite serve`: largest request line plus headers read (larger ones are answered 431).
+pub const SERVE_MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// `otasite serve`: most header fields in one request (more are answered 431).
+pub const SERVE_MAX_HEADERS: usize = 64;
+
+/// `otasite serve`: connections served at once; more wait in the kernel's queue.
+pub const SERVE_MAX_CONNECTIONS: usize = 512;
+
+/// `otasite serve`: time a connection has to send its request headers (also the idle time of a
+/// kept-alive connection between requests).
+pub const SERVE_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `otasite serve`: a connection that moves no byte for this long is dropped (longer than the
+/// live-reload poll, which waits 25 s for a rebuild).
+pub const SERVE_STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);

@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use anyhow::{Context as _, Result, bail};
 use rayon::prelude::*;
 
+use crate::paths::open_regular;
 use crate::render::{Content, OutFile};
 
 /// A file every otasite output has; its absence marks a folder we did not make.
@@ -243,27 +244,6 @@ fn create_new(path: &Path) -> std::io::Result<fs::File> {
         .write(true)
         .create_new(true)
         .open(path)
-}
-
-/// Opens `path` for reading only when it is a regular file itself, not a link to one (the
-/// check is made on the opened file, so a link swapped in meanwhile is refused too).
-pub fn open_regular(path: &Path) -> std::io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // No link followed; a FIFO opens at once (and is then refused) instead of blocking.
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    Ok(file)
 }
 
 /// Replaces `path` with `bytes` in one step (a reader never sees half a file): written beside

@@ -38,6 +38,37 @@ pub fn overlap(a: &Path, b: &Path) -> bool {
         .any(|(a, b)| a.starts_with(b) || b.starts_with(a))
 }
 
+/// Opens `path` for reading without following a link in its last component (a link put
+/// there after any check fails to open), and without blocking on a FIFO.
+pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // O_NONBLOCK has no effect on regular files; a FIFO opens at once instead of hanging.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
+    #[cfg(not(unix))]
+    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(std::io::ErrorKind::InvalidInput.into());
+    }
+    options.open(path)
+}
+
+/// Opens `path` for reading only when it is a regular file itself, not a link to one (checked
+/// on the opened file, so a link swapped in meanwhile is refused too) nor a FIFO or device.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = open_no_follow(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

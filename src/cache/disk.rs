@@ -24,7 +24,8 @@ use sha2::{Digest, Sha256};
 
 use super::FileKey;
 use crate::ipa::Ipa;
-use crate::output::{open_regular, write_atomic};
+use crate::output::write_atomic;
+use crate::paths::open_regular;
 use crate::render::qr::QrPath;
 
 /// The cache folder inside a site folder.

@@ -122,7 +122,7 @@ pub fn up_to_date(
     now: DateTime<Utc>,
 ) -> Option<BuildReport> {
     let mut bytes = Vec::new();
-    crate::output::open_regular(&site_dir.join(CACHE_DIR).join(FILE))
+    crate::paths::open_regular(&site_dir.join(CACHE_DIR).join(FILE))
         .and_then(|f| std::io::Read::take(f, MAX_RECORD_BYTES).read_to_end(&mut bytes))
         .ok()?;
     let record: Record = serde_json::from_slice(&bytes).ok()?;

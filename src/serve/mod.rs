@@ -1,25 +1,35 @@
 //! `otasite serve`: builds into memory, serves it, watches the sources and rebuilds on every
 //! save. A failed rebuild keeps the last good site and shows the error on the pages; the next
 //! good save recovers. IPAs already read and icons already made are reused (see `cache`).
+//! Files sent from their sources are pinned at each build and sent only while unchanged
+//! (`pinned`); the HTTP side runs on a fixed set of threads (`server`).
 
+mod body;
 mod http;
 mod inject;
+mod pinned;
+mod respond;
+mod server;
+mod state;
 mod watch;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, channel};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
+use bytes::Bytes;
 
 use crate::cache::Caches;
 use crate::render::Content;
 use crate::site::{BuildOptions, load_site_with, render_in_memory};
 
 pub use http::{content_type, parse_range, site_path};
+use pinned::Pinner;
+pub use state::{Files, Served, Snapshot, State};
 pub use watch::{Change, classify, is_temp_file};
 
 /// Quiet time after the last change before rebuilding.
@@ -34,64 +44,40 @@ pub struct ServeOptions {
     pub poll: bool,
 }
 
-/// One consistent state of the served site.
-pub struct Snapshot {
-    pub files: HashMap<String, Content>,
-    pub generation: u64,
-    pub error: Option<String>,
-    /// Pages link to the local address (no `-u`): installing needs the HTTPS site.
-    pub local_base: bool,
-}
-
-/// The served state, replaced whole after each rebuild.
-pub struct State {
-    current: Mutex<Arc<Snapshot>>,
-    changed: Condvar,
-}
-
-impl State {
-    pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.current
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
-    }
-
-    fn publish(&self, files: Option<HashMap<String, Content>>, error: Option<String>) {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let next = Snapshot {
-            files: files.unwrap_or_else(|| current.files.clone()),
-            generation: current.generation + 1,
-            error,
-            local_base: current.local_base,
-        };
-        *current = Arc::new(next);
-        self.changed.notify_all();
-    }
-
-    /// Waits until the generation differs from `since` (or the timeout); returns the current one.
-    pub fn wait_for_change(&self, since: u64, timeout: Duration) -> u64 {
-        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let (current, _) = self
-            .changed
-            .wait_timeout_while(current, timeout, |s| s.generation == since)
-            .unwrap_or_else(|e| e.into_inner());
-        current.generation
-    }
-}
-
 fn rebuild(
     opts: &BuildOptions,
     caches: &Caches,
-) -> Result<(HashMap<String, Content>, Vec<String>)> {
+    pinner: &mut Pinner,
+) -> Result<(Files, Vec<String>)> {
     let site = load_site_with(opts, caches);
     if let Err(e) = caches.save(false) {
         log::debug!("the build cache could not be written: {e:#}");
     }
     let site = site?;
     let (files, rendered) = render_in_memory(&site, &opts.site_dir, caches)?;
-    let files = files.into_iter().map(|f| (f.path, f.content)).collect();
-    Ok((files, rendered.warnings))
+    let mut warnings = rendered.warnings;
+    let mut served = HashMap::with_capacity(files.len());
+    for file in files {
+        let content = match file.content {
+            Content::Bytes(bytes) => Served::Bytes(Bytes::from(bytes)),
+            Content::Source(source) => match pinner.pin(&source) {
+                Ok(pinned) => Served::File(pinned),
+                Err(why) => {
+                    warnings.push(format!(
+                        "{}: not served by the dev server: {why}",
+                        source.display()
+                    ));
+                    continue;
+                }
+            },
+        };
+        served.insert(file.path, content);
+    }
+    pinner.keep(served.values().filter_map(|s| match s {
+        Served::File(pinned) => Some(pinned),
+        Served::Bytes(_) => None,
+    }));
+    Ok((served, warnings))
 }
 
 fn error_text(e: &anyhow::Error) -> String {
@@ -133,8 +119,10 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
     let mut watcher = watch::watch(&site_dir, &releases_dir, opts.poll, tx)?;
     let roots = watch::roots(&site_dir, &releases_dir);
     let caches = Caches::on_disk(&opts.build.site_dir, true).watching();
+    // Sources are served from the site folder and the releases folder, nowhere else.
+    let mut pinner = Pinner::new(&[site_dir.as_path(), releases_dir.as_path()]);
     let start = Instant::now();
-    let (files, error) = match rebuild(&build, &caches) {
+    let (files, error) = match rebuild(&build, &caches, &mut pinner) {
         Ok((files, warnings)) => {
             for w in warnings {
                 eprintln!("warning: {w}");
@@ -146,15 +134,14 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
             (HashMap::new(), Some(error_text(&e)))
         }
     };
-    let state = Arc::new(State {
-        current: Mutex::new(Arc::new(Snapshot {
-            files,
-            generation: 1,
-            error,
-            local_base,
-        })),
-        changed: Condvar::new(),
-    });
+    let state = Arc::new(State::new(Snapshot {
+        files,
+        generation: 1,
+        error,
+        local_base,
+    }));
+    // Held until serve returns: dropping it stops the HTTP side.
+    let _http = server::start(listener, state.clone()).context("cannot start the HTTP server")?;
     eprintln!(
         "Built in {} ms. Serving at {local_url} (Ctrl-C to stop)",
         start.elapsed().as_millis()
@@ -166,13 +153,6 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
         );
     }
 
-    let http_state = state.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let state = http_state.clone();
-            std::thread::spawn(move || http::handle(stream, state));
-        }
-    });
     if opts.open {
         let _ = std::process::Command::new(if cfg!(target_os = "macos") {
             "open"
@@ -219,7 +199,7 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
         }
         let start = Instant::now();
         caches.changed(&changes);
-        match rebuild(&build, &caches) {
+        match rebuild(&build, &caches, &mut pinner) {
             Ok((files, warnings)) => {
                 state.publish(Some(files), None);
                 for w in warnings {

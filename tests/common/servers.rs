@@ -32,6 +32,11 @@ impl Server {
     pub fn from_child(child: Child) -> Self {
         Server(child)
     }
+
+    /// The process id (also its process group's).
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
 }
 
 impl Drop for Server {

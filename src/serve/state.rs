@@ -1,0 +1,69 @@
+//! The served site: one consistent snapshot at a time, replaced whole after each rebuild by the
+//! watcher thread and read by the HTTP side, which can also wait for the next one (live reload).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use super::pinned::PinnedFile;
+
+/// What one site path answers with.
+#[derive(Debug, Clone)]
+pub enum Served {
+    /// Bytes made by the build.
+    Bytes(Bytes),
+    /// A source file as it was at build time, sent only while it still is.
+    File(PinnedFile),
+}
+
+/// The site's files by site path (`apps/x/index.html`).
+pub type Files = HashMap<String, Served>;
+
+/// One consistent state of the served site.
+pub struct Snapshot {
+    pub files: Files,
+    pub generation: u64,
+    pub error: Option<String>,
+    /// Pages link to the local address (no `-u`): installing needs the HTTPS site.
+    pub local_base: bool,
+}
+
+/// The served state, replaced whole after each rebuild.
+pub struct State {
+    current: watch::Sender<Arc<Snapshot>>,
+}
+
+impl State {
+    pub fn new(first: Snapshot) -> Self {
+        State {
+            current: watch::Sender::new(Arc::new(first)),
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.borrow().clone()
+    }
+
+    /// Publishes the next generation: new files, or (`None`) the last good ones with an error.
+    pub fn publish(&self, files: Option<Files>, error: Option<String>) {
+        self.current.send_modify(|current| {
+            let next = Snapshot {
+                files: files.unwrap_or_else(|| current.files.clone()),
+                generation: current.generation + 1,
+                error,
+                local_base: current.local_base,
+            };
+            *current = Arc::new(next);
+        });
+    }
+
+    /// Waits until the generation differs from `since` (or the timeout); returns the current one.
+    pub async fn wait_for_change(&self, since: u64, timeout: Duration) -> u64 {
+        let mut changes = self.current.subscribe();
+        let _ = tokio::time::timeout(timeout, changes.wait_for(|s| s.generation != since)).await;
+        self.snapshot().generation
+    }
+}
