@@ -1,8 +1,15 @@
 //! Netlify and Cloudflare Pages: a `_headers` file in the web root.
 //!
-//! Both hosts match a rule's path with `*` as "any characters" and apply every matching rule;
-//! Cloudflare joins two values of one header with a comma, so no header is set by two rules
-//! that can match the same path. Cloudflare allows at most 100 rules: we write ten.
+//! The two hosts read the file differently, and the tests run both engines on it
+//! (`@netlify/headers-parser`, and Cloudflare's own runtime through `wrangler pages dev`):
+//! - Cloudflare applies every matching rule and joins two values of one header with a comma,
+//!   so no header may be set by two rules that can match one path there;
+//! - Netlify's parser drops empty path segments (`/*/` becomes `/*`, matching every path) and
+//!   later rules win.
+//!
+//! So the directory rules come first, where Netlify lets every later rule override them and
+//! Cloudflare matches them only for paths that end in `/`; the rules for manifests, IPAs and
+//! icons come after them. Cloudflare allows at most 100 rules: we write ten.
 
 use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy, banner};
 
@@ -22,6 +29,13 @@ pub fn headers(p: &Policy<'_>) -> Vec<u8> {
         s.push('\n');
     };
     rule(&mut s, "/*", &p.common_headers());
+    // Netlify reads `/*/` as `/*`: first, so that every rule below overrides it there.
+    rule(&mut s, "/", &[("Cache-Control", NO_CACHE)]);
+    rule(&mut s, "/*/", &[("Cache-Control", NO_CACHE)]);
+    rule(&mut s, "/*.html", &[("Cache-Control", NO_CACHE)]);
+    rule(&mut s, "/*.json", &[("Cache-Control", NO_CACHE)]);
+    rule(&mut s, "/*.xml", &[("Cache-Control", NO_CACHE)]);
+    rule(&mut s, "/*.txt", &[("Cache-Control", NO_CACHE)]);
     rule(
         &mut s,
         "/*.plist",
@@ -33,12 +47,6 @@ pub fn headers(p: &Policy<'_>) -> Vec<u8> {
         &[("Content-Type", IPA_TYPE), ("Cache-Control", IMMUTABLE)],
     );
     rule(&mut s, "/apps/*.png", &[("Cache-Control", IMMUTABLE)]);
-    rule(&mut s, "/*.html", &[("Cache-Control", NO_CACHE)]);
-    rule(&mut s, "/", &[("Cache-Control", NO_CACHE)]);
-    rule(&mut s, "/*/", &[("Cache-Control", NO_CACHE)]);
-    rule(&mut s, "/*.json", &[("Cache-Control", NO_CACHE)]);
-    rule(&mut s, "/*.xml", &[("Cache-Control", NO_CACHE)]);
-    rule(&mut s, "/*.txt", &[("Cache-Control", NO_CACHE)]);
     s.truncate(s.trim_end().len());
     s.push_str(
         "\n\n# Optional password for the pages on Netlify (uncomment; a Netlify feature, not\n\

@@ -2,9 +2,16 @@
 //!
 //! IIS answers 404 for extensions it has no MIME mapping for, and fails with 500.19 when a
 //! mapping is declared twice (the server may already have one), so each `<mimeMap>` follows a
-//! `<remove>`. Caching is per file: `no-cache` for the site, a year for each versioned IPA.
+//! `<remove>`. Everything is sent `no-cache`; one outbound rule of the URL Rewrite module turns
+//! that into a year for versioned IPAs and icons (the paths [`super::is_immutable`] names), so
+//! the file's size does not grow with the releases. `<httpErrors>` makes IIS answer a missing
+//! path with the site's own `404.html`.
+//!
+//! Modules: static content, custom headers and custom errors (all part of IIS), and URL
+//! Rewrite 2.x (built into Azure App Service; a separate install on Windows Server, without
+//! which IIS refuses the `<rewrite>` section with 500.19).
 
-use super::{IPA_TYPE, PLIST_TYPE, Policy, banner};
+use super::{IMMUTABLE, IPA_TYPE, PLIST_TYPE, Policy, banner};
 
 pub fn web_config(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
@@ -12,7 +19,9 @@ pub fn web_config(p: &Policy<'_>) -> Vec<u8> {
         "<!-- {} -->\n",
         xml_comment(&banner("IIS configuration for this OTA site"))
     ));
-    s.push_str("<!-- It goes in the web root (where otasite put it). -->\n");
+    s.push_str(
+        "<!-- It goes in the web root (where otasite put it). Needs the URL Rewrite module. -->\n",
+    );
     s.push_str("<configuration>\n  <system.webServer>\n    <staticContent>\n");
     for (ext, mime) in [
         (".plist", PLIST_TYPE),
@@ -30,17 +39,43 @@ pub fn web_config(p: &Policy<'_>) -> Vec<u8> {
             "        <remove name=\"{name}\" />\n        <add name=\"{name}\" value=\"{value}\" />\n"
         ));
     }
-    s.push_str("      </customHeaders>\n    </httpProtocol>\n  </system.webServer>\n");
-    for path in &p.immutable {
-        s.push_str(&format!(
-            "  <location path=\"{}\">\n    <system.webServer>\n      <staticContent>\n        \
-             <clientCache cacheControlMode=\"UseMaxAge\" cacheControlMaxAge=\"365.00:00:00\" cacheControlCustom=\"public, immutable\" />\n      \
-             </staticContent>\n    </system.webServer>\n  </location>\n",
-            xml_attr(path)
-        ));
-    }
-    s.push_str("</configuration>\n");
+    s.push_str("      </customHeaders>\n    </httpProtocol>\n");
+    let base = xml_attr(p.base_path);
+    s.push_str(&format!(
+        "    <httpErrors errorMode=\"Custom\" existingResponse=\"Replace\">\n      \
+         <remove statusCode=\"404\" subStatusCode=\"-1\" />\n      \
+         <error statusCode=\"404\" path=\"{base}404.html\" responseMode=\"ExecuteURL\" />\n    \
+         </httpErrors>\n"
+    ));
+    s.push_str(&format!(
+        "    <rewrite>\n      <outboundRules>\n        \
+         <rule name=\"otasite: versioned IPAs and icons are cached for a year\">\n          \
+         <match serverVariable=\"RESPONSE_Cache_Control\" pattern=\".*\" />\n          \
+         <conditions>\n            \
+         <add input=\"{{REQUEST_URI}}\" pattern=\"{}\" />\n          \
+         </conditions>\n          \
+         <action type=\"Rewrite\" value=\"{IMMUTABLE}\" />\n        \
+         </rule>\n      </outboundRules>\n    </rewrite>\n",
+        xml_attr(&immutable_pattern(p.base_path))
+    ));
+    s.push_str("  </system.webServer>\n</configuration>\n");
     s.into_bytes()
+}
+
+/// The request paths [`super::is_immutable`] names, as a regular expression on `REQUEST_URI`
+/// (the path with its query): IPAs and PNGs under `apps/`, never in a `latest/` folder.
+fn immutable_pattern(base_path: &str) -> String {
+    let base: String = base_path
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect();
+    format!("^{base}apps/(?!.*/latest/)[^?]*\\.(ipa|png)(\\?.*)?$")
 }
 
 fn xml_attr(s: &str) -> String {
@@ -70,6 +105,27 @@ mod tests {
                 .unwrap();
             assert!(remove < map, "{ext}");
         }
-        assert!(s.contains("<location path=\"apps/a/1.0-1/a-1.0.ipa\">"));
+        assert!(s.contains("<error statusCode=\"404\" path=\"/beta/404.html\""));
+    }
+
+    #[test]
+    fn size_does_not_grow_with_the_releases() {
+        let paths: Vec<String> = (0..500)
+            .map(|i| format!("apps/a/1.{i}-{i}/a-1.{i}.ipa"))
+            .collect();
+        let mut policy = crate::hosting::tests::policy();
+        let five = web_config(&Policy {
+            immutable: paths[..5].iter().map(String::as_str).collect(),
+            ..policy.clone()
+        });
+        policy.immutable = paths.iter().map(String::as_str).collect();
+        assert_eq!(five.len(), web_config(&policy).len());
+    }
+
+    #[test]
+    fn the_immutable_pattern_names_what_is_immutable() {
+        let pattern = immutable_pattern("/beta/");
+        assert_eq!(pattern, "^/beta/apps/(?!.*/latest/)[^?]*\\.(ipa|png)(\\?.*)?$");
+        assert_eq!(immutable_pattern("/a.b/"), "^/a\\.b/apps/(?!.*/latest/)[^?]*\\.(ipa|png)(\\?.*)?$");
     }
 }

@@ -1,5 +1,11 @@
 //! Vercel: `vercel.json` in the deployed folder. JSON has no comments and Vercel rejects
 //! unknown keys, so this is the one host file without a banner.
+//!
+//! No `trailingSlash`: Vercel compiles `true` into a rule that takes any last path segment
+//! with a dot for a file and redirects `/apps/com.acme.app/` (bundle ids have dots) to the
+//! URL without the slash. Left unset, Vercel serves a folder's `index.html` at its canonical
+//! URL (with the slash) and redirects nothing. The tests compile this file with Vercel's own
+//! `@vercel/routing-utils` and check that no canonical URL is redirected.
 
 use serde_json::json;
 
@@ -14,9 +20,10 @@ pub fn vercel_json(p: &Policy<'_>) -> Vec<u8> {
     let doc = json!({
         "$schema": "https://openapi.vercel.sh/vercel.json",
         "cleanUrls": false,
-        "trailingSlash": true,
         "headers": [
             {"source": "/(.*)", "headers": common},
+            {"source": "/(.*)/", "headers": [{"key": "Cache-Control", "value": NO_CACHE}]},
+            {"source": "/", "headers": [{"key": "Cache-Control", "value": NO_CACHE}]},
             {"source": "/(.*)\\.plist", "headers": [
                 {"key": "Content-Type", "value": PLIST_TYPE},
                 {"key": "Cache-Control", "value": NO_CACHE}
