@@ -28,4 +28,5 @@ pub mod site;
 pub mod testkit;
 pub mod urls;
 pub mod version;
+pub(crate) mod walk;
 pub mod warnings;

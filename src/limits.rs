@@ -6,8 +6,23 @@
 /// Largest `Info.plist` (decompressed) read from an IPA. Real ones are a few KiB.
 pub const MAX_INFO_PLIST_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Largest release-notes file read.
-pub const MAX_NOTES_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest release-notes file read (real ones are a few KiB; parsing one costs up to ~130
+/// bytes of memory per byte, for a table of one-letter cells).
+pub const MAX_NOTES_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Most release-notes text in one build, all files together.
+pub const MAX_NOTES_TOTAL_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Most notes HTML in one build, all notes together: pages, feeds and `releases.json` each
+/// repeat it, and Markdown can grow tenfold as HTML (a table of one-letter cells, nested quotes).
+pub const MAX_NOTES_HTML_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Largest answer body `check --remote` reads (counted after decompression: a 1 MB gzip body
+/// can inflate to 1 GB). Manifests are a few KiB; IPAs are asked for their first KiB.
+pub const MAX_REMOTE_BODY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Most notes text parsed at the same time, across threads, whatever the number of cores.
+pub const MAX_NOTES_PARSE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Largest `site.yaml` read.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -24,7 +39,7 @@ use std::path::Path;
 /// The error names the file and the limit; `what` says which kind of file it is.
 pub fn read_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context as _;
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = open_regular(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
@@ -38,6 +53,30 @@ pub fn read_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u
         );
     }
     Ok(bytes)
+}
+
+/// Opens a file for reading, refusing anything but a regular file (or a link to one).
+///
+/// Opening a named pipe blocks until something writes to it, and reading a device may never
+/// end: the file is opened without blocking and checked before a byte is read, so a FIFO
+/// named `x.ipa` or `site.yaml` is an error, not a hang.
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Regular files ignore O_NONBLOCK; it only keeps the open of a FIFO from waiting.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a folder, named pipe, socket or device?); otasite reads only regular files",
+        ));
+    }
+    Ok(file)
 }
 
 /// Like [`read_limited`], for text that must be UTF-8.
