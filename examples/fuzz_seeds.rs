@@ -78,6 +78,18 @@ fn main() {
         "links.md",
         b"[a](javascript:x) [b](JaVaScRiPt:x) <javascript:x> [c](data:x) ![d](javascript:x)\n",
     );
+    // Issue 17: equal headings (anchors `x`, `x-2`, a literal `x-2`...), headings holding
+    // links and images, and a table of one-letter cells (the shapes that cost time or memory).
+    write(
+        "notes",
+        "headings.md",
+        b"# x\n# x\n# x-2\n# x\n#\n#\n## [x](https://e.x) ![x](x.png) `x`\n# x\n",
+    );
+    write(
+        "notes",
+        "table-cells.md",
+        b"|h|h|h|h|\n|-|-|-|-|\n|a|a|a|a|\n|a|a|a|a|\n|a|![i](i.png)|[l](javascript:x)|<b>|\n",
+    );
     write("config", "site.yaml", b"title: T\nbase_url: https://x.example/beta\nhosting: [nginx, iis]\nlanguage: de\nnoindex: false\n");
     println!("seeds written to {}", root.display());
 }

@@ -10,6 +10,43 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::site::{BuildOptions, BuildReport, build};
 
+/// Prints to stdout. A reader that went away (`otasite inspect x.ipa | head -c0`) is not an
+/// error: the rest of the output is dropped and the exit status stays what the work decided.
+macro_rules! out {
+    ($($arg:tt)*) => { write_stdout(format_args!($($arg)*)) };
+}
+
+/// Prints a line to stderr; a closed stderr drops it (never a panic).
+macro_rules! say {
+    ($($arg:tt)*) => { write_stderr(format_args!($($arg)*)) };
+}
+
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn write_stdout(text: std::fmt::Arguments<'_>) -> Result<()> {
+    use std::io::Write as _;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        result => result.context("cannot write to standard output"),
+    }
+}
+
+fn write_stderr(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_fmt(text)
+        .and_then(|()| stderr.write_all(b"\n"));
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "otasite",
@@ -155,9 +192,9 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                say!("  caused by: {cause}");
             }
             ExitCode::from(1)
         }
@@ -188,23 +225,23 @@ fn run_build(args: BuildArgs) -> Result<()> {
     };
     let report = build(&opts)?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        say!("warning: {w}");
     }
     for url in &report.private_urls {
-        eprintln!("private: {url}");
+        say!("private: {url}");
     }
     let elapsed = start.elapsed();
     if args.json {
-        println!("{}", report_json(&report, elapsed.as_secs_f64()));
+        out!("{}\n", report_json(&report, elapsed.as_secs_f64()))?;
     } else if report.up_to_date {
-        eprintln!(
+        say!(
             "Up to date: nothing changed since the last build of {} ({} files). Done in {} ms.",
             report.output_dir.display(),
             report.files,
             elapsed.as_millis()
         );
     } else {
-        eprintln!(
+        say!(
             "Built {} app{}, {} release{} into {} ({} files, {} new or changed). Done in {} ms.",
             report.apps,
             if report.apps == 1 { "" } else { "s" },
@@ -248,7 +285,7 @@ fn run_check(args: CheckArgs) -> Result<()> {
     };
     let report = check(&opts)?;
     if report.built {
-        eprintln!("No built site found: built it first.");
+        say!("No built site found: built it first.");
     }
     let errors = report
         .problems
@@ -257,7 +294,7 @@ fn run_check(args: CheckArgs) -> Result<()> {
         .count();
     let warnings = report.problems.len() - errors;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        out!("{}\n", serde_json::to_string_pretty(&report)?)?;
     } else {
         for p in &report.problems {
             let level = if p.severity == Severity::Error {
@@ -265,10 +302,13 @@ fn run_check(args: CheckArgs) -> Result<()> {
             } else {
                 "warning"
             };
-            println!(
-                "{level}[{}] {}\n  {}\n  fix: {}",
-                p.code, p.file, p.message, p.fix
-            );
+            out!(
+                "{level}[{}] {}\n  {}\n  fix: {}\n",
+                p.code,
+                p.file,
+                p.message,
+                p.fix
+            )?;
         }
         for d in &report.devices {
             let verdict = if d.can_install {
@@ -276,9 +316,9 @@ fn run_check(args: CheckArgs) -> Result<()> {
             } else {
                 "cannot install"
             };
-            println!("{} {verdict} {}: {}", d.udid, d.page_url, d.reason);
+            out!("{} {verdict} {}: {}\n", d.udid, d.page_url, d.reason)?;
         }
-        eprintln!(
+        say!(
             "check: {errors} error{}, {warnings} warning{}",
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" }
@@ -301,10 +341,10 @@ fn run_inspect(files: &[PathBuf], json: bool, devices: bool) -> Result<()> {
     for file in files {
         match inspect_file(file) {
             Ok(item) if json => values.push(to_json(file, &item, now, devices)),
-            Ok(item) => print!("{}", to_text(file, &item, now, devices)),
+            Ok(item) => out!("{}", to_text(file, &item, now, devices))?,
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {e:#}");
+                say!("error: {e:#}");
             }
         }
     }
@@ -314,7 +354,7 @@ fn run_inspect(files: &[PathBuf], json: bool, devices: bool) -> Result<()> {
         } else {
             serde_json::Value::Array(values)
         };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        out!("{}\n", serde_json::to_string_pretty(&doc)?)?;
     }
     if failed > 0 {
         bail!("{failed} of {} files could not be inspected", files.len());
@@ -388,7 +428,7 @@ fn init_site(dir: &Path) -> Result<()> {
         }
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    eprintln!(
+    say!(
         "Created {}. Set title and base_url, put .ipa files under {}, then run `otasite build {}`.",
         files[0].0.display(),
         dir.join("releases").display(),

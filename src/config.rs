@@ -87,7 +87,8 @@ impl Config {
     /// Reads and parses `SITE_DIR/site.yaml`.
     pub fn load(site_dir: &Path) -> Result<Config> {
         let path = site_dir.join(CONFIG_FILE);
-        if !path.is_file() {
+        // Something else by that name (a folder, a named pipe) is refused when it is opened.
+        if !path.exists() {
             bail!(
                 "{}: no site.yaml here. Create one with at least `title:` and `base_url:` \
                  (or run `otasite init {}`)",

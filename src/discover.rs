@@ -1,12 +1,14 @@
 //! Finding releases: every `*.ipa` under the releases folder, with its notes file.
 //!
 //! Hidden folders and `__MACOSX` are skipped. Notes are `<ipa stem>.md` beside the IPA, else
-//! `notes.md` in the same folder.
+//! `notes.md` in the same folder. Links are followed, but each real folder is read once (see
+//! `walk`): an IPA reachable by several paths is one release, found under its real path when
+//! that is inside the releases folder, else under the first link path in name order.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use walkdir::WalkDir;
 
 /// An IPA found on disk and the notes that go with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,54 +28,46 @@ pub fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
     }
     let mut ipas = Vec::new();
     // Every file seen, so that notes are found without asking the file system again.
-    let mut files = std::collections::HashSet::new();
-    let walker = WalkDir::new(releases_dir)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_skipped(e.file_name()));
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let at = e.path().map_or_else(
-                    || releases_dir.display().to_string(),
-                    |p| p.display().to_string(),
-                );
-                if e.loop_ancestor().is_some() {
-                    bail!(
-                        "{at}: this symbolic link points back to a folder that contains it; remove the link"
-                    );
-                }
-                bail!("{at}: cannot read: {e}");
-            }
-        };
-        let path = entry.path();
+    let mut files = HashSet::new();
+    // Pipes, sockets, devices: never read, but named if they stand where notes would be.
+    let mut special = HashSet::new();
+    for entry in crate::walk::walk(releases_dir, &is_skipped) {
+        let entry = entry.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let path = &entry.path;
         if !has_ipa_extension(path) {
-            if entry.file_type().is_file() {
-                files.insert(entry.into_path());
+            if entry.is_file() {
+                files.insert(entry.path);
+            } else if !entry.is_dir() {
+                special.insert(entry.path);
             }
             continue;
         }
-        if entry.file_type().is_dir() {
+        if entry.is_dir() {
             bail!(
                 "{}: is a folder, but a .ipa must be a file (an exported zip archive); \
                  rename the folder or export the build again",
                 path.display()
             );
         }
-        if !entry.file_type().is_file() {
-            continue;
+        if !entry.is_file() {
+            bail!(
+                "{}: is not a regular file (a pipe, socket or device?), but a .ipa must be a \
+                 file (an exported zip archive); remove it or export the build again",
+                path.display()
+            );
         }
-        ipas.push(entry.into_path());
+        ipas.push(entry.path);
     }
-    Ok(ipas
-        .into_iter()
-        .map(|ipa| Found {
-            notes: notes_for(&ipa, &files),
-            ipa,
+    // By path: the walk lists folders reached through links last.
+    ipas.sort();
+    ipas.into_iter()
+        .map(|ipa| {
+            Ok(Found {
+                notes: notes_for(&ipa, &files, &special)?,
+                ipa,
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn is_skipped(name: &std::ffi::OsStr) -> bool {
@@ -88,16 +82,26 @@ fn has_ipa_extension(path: &Path) -> bool {
 
 /// `<stem>.md`, else `notes.md`: looked up among the files the walk saw, then (for file
 /// systems that ignore case) asked of the file system.
-fn notes_for(ipa: &Path, files: &std::collections::HashSet<PathBuf>) -> Option<PathBuf> {
+fn notes_for(
+    ipa: &Path,
+    files: &HashSet<PathBuf>,
+    special: &HashSet<PathBuf>,
+) -> Result<Option<PathBuf>> {
     let beside = ipa.with_extension("md");
     let shared = ipa.with_file_name("notes.md");
-    if files.contains(&beside) {
-        return Some(beside);
+    for notes in [&beside, &shared] {
+        if files.contains(notes) {
+            return Ok(Some(notes.clone()));
+        }
+        if special.contains(notes) {
+            bail!(
+                "{}: is not a regular file (a named pipe, socket or device?), but notes must be \
+                 a Markdown file; replace it with a file or remove it",
+                notes.display()
+            );
+        }
     }
-    if files.contains(&shared) {
-        return Some(shared);
-    }
-    [beside, shared].into_iter().find(|p| p.is_file())
+    Ok([beside, shared].into_iter().find(|p| p.is_file()))
 }
 
 #[cfg(test)]

@@ -29,4 +29,5 @@ pub mod testkit;
 pub mod text;
 pub mod urls;
 pub mod version;
+pub(crate) mod walk;
 pub mod warnings;

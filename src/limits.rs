@@ -6,8 +6,23 @@
 /// Largest `Info.plist` (decompressed) read from an IPA. Real ones are a few KiB.
 pub const MAX_INFO_PLIST_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Largest release-notes file read.
-pub const MAX_NOTES_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest release-notes file read (real ones are a few KiB; parsing one costs up to ~130
+/// bytes of memory per byte, for a table of one-letter cells).
+pub const MAX_NOTES_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Most release-notes text in one build, all files together.
+pub const MAX_NOTES_TOTAL_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Most notes HTML in one build, all notes together: pages, feeds and `releases.json` each
+/// repeat it, and Markdown can grow tenfold as HTML (a table of one-letter cells, nested quotes).
+pub const MAX_NOTES_HTML_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Largest answer body `check --remote` reads (counted after decompression: a 1 MB gzip body
+/// can inflate to 1 GB). Manifests are a few KiB; IPAs are asked for their first KiB.
+pub const MAX_REMOTE_BODY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Most notes text parsed at the same time, across threads, whatever the number of cores.
+pub const MAX_NOTES_PARSE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Largest `site.yaml` read.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -15,7 +30,6 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Largest template or CSS file of a site's own theme.
 pub const MAX_THEME_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -24,7 +38,8 @@ use std::path::Path;
 /// The error names the file and the limit; `what` says which kind of file it is.
 pub fn read_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context as _;
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = crate::paths::open_input(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)

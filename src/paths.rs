@@ -41,29 +41,45 @@ pub fn overlap(a: &Path, b: &Path) -> bool {
 /// Opens `path` for reading without following a link in its last component (a link put
 /// there after any check fails to open), and without blocking on a FIFO.
 pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    open_with(path, true)
+}
+
+/// Opens a file otasite reads back (cache, previous output) only when it is a regular file
+/// itself, not a link to one (checked on the opened file, so a link swapped in meanwhile is
+/// refused too), nor a FIFO or device.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    regular(open_no_follow(path)?)
+}
+
+/// Opens an input (site.yaml, notes, theme files, IPAs; a link to one is followed) only when
+/// it is a regular file. Opening a named pipe blocks until something writes to it, and reading
+/// a device may never end: the file is opened without blocking and checked before a byte is
+/// read, so a FIFO named `x.ipa` or `site.yaml` is an error, not a hang.
+pub fn open_input(path: &Path) -> std::io::Result<std::fs::File> {
+    regular(open_with(path, false)?)
+}
+
+fn open_with(path: &Path, no_follow: bool) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     // O_NONBLOCK has no effect on regular files; a FIFO opens at once instead of hanging.
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(
         &mut options,
-        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        libc::O_NONBLOCK | if no_follow { libc::O_NOFOLLOW } else { 0 },
     );
     #[cfg(not(unix))]
-    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+    if no_follow && std::fs::symlink_metadata(path)?.file_type().is_symlink() {
         return Err(std::io::ErrorKind::InvalidInput.into());
     }
     options.open(path)
 }
 
-/// Opens `path` for reading only when it is a regular file itself, not a link to one (checked
-/// on the opened file, so a link swapped in meanwhile is refused too) nor a FIFO or device.
-pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
-    let file = open_no_follow(path)?;
+fn regular(file: std::fs::File) -> std::io::Result<std::fs::File> {
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "not a regular file",
+            "not a regular file (a folder, named pipe, socket or device?); otasite reads only regular files",
         ));
     }
     Ok(file)

@@ -368,6 +368,17 @@ pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result
 
 /// Reads every IPA and notes file in parallel; reports every failure, not just the first.
 fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
+    // Every note is repeated by pages, feeds and releases.json: bound them all, before and
+    // after they are rendered.
+    crate::notes::check_total(
+        found.iter().filter_map(|f| {
+            let path = f.notes.as_ref()?;
+            Some((path.clone(), std::fs::metadata(path).map_or(0, |m| m.len())))
+        }),
+        crate::limits::MAX_NOTES_TOTAL_BYTES,
+        "MAX_NOTES_TOTAL_BYTES",
+        "Markdown",
+    )?;
     // Largest first, so that one big IPA is not left to hash alone at the end.
     let mut order: Vec<(u64, usize)> = found
         .iter()
@@ -387,6 +398,17 @@ fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
             Ok(l) => loaded.push(l),
             Err(e) => errors.push(format!("{e:#}")),
         }
+    }
+    if errors.is_empty() {
+        crate::notes::check_total(
+            loaded.iter().filter_map(|l| {
+                let html = l.notes.html_marked.as_ref()?;
+                Some((l.notes_path.clone()?, html.len() as u64))
+            }),
+            crate::limits::MAX_NOTES_HTML_BYTES,
+            "MAX_NOTES_HTML_BYTES",
+            "HTML",
+        )?;
     }
     match errors.len() {
         0 => Ok(loaded),
@@ -478,27 +500,34 @@ fn static_files(
     let mut files = Vec::new();
     let base = std::fs::canonicalize(static_dir)
         .with_context(|| format!("cannot read {}", static_dir.display()))?;
-    for entry in walkdir::WalkDir::new(static_dir)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
-        let entry = entry.with_context(|| format!("cannot read {}", static_dir.display()))?;
+    for entry in crate::walk::walk(static_dir, &|_| false) {
+        let entry = entry.map_err(|e| anyhow::anyhow!("{e}"))?;
         // Links may point within static/ only: nothing from elsewhere goes public by accident.
-        if entry.path_is_symlink()
-            && !std::fs::canonicalize(entry.path()).is_ok_and(|real| real.starts_with(&base))
+        if entry.is_link
+            && !std::fs::canonicalize(&entry.path).is_ok_and(|real| real.starts_with(&base))
         {
             bail!(
                 "{}: a symbolic link to outside static/; copy the file in instead",
-                entry.path().display()
+                entry.path.display()
             );
         }
-        if !entry.file_type().is_file() {
+        // Each folder is copied once: a second path to it would be a second copy (and links
+        // that fan out would multiply them).
+        if let Some(first) = &entry.walked_as {
+            bail!(
+                "{}: a symbolic link to a folder already copied as {}; each folder of static/ \
+                 is copied once: remove the link or copy the files in",
+                entry.path.display(),
+                first.display()
+            );
+        }
+        if !entry.is_file() {
             continue;
         }
         let rel = entry
-            .path()
+            .path
             .strip_prefix(static_dir)
-            .unwrap_or(entry.path())
+            .unwrap_or(&entry.path)
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
@@ -506,12 +535,12 @@ fn static_files(
         if generated.contains(&rel) {
             bail!(
                 "{}: otasite generates {rel} itself; remove or rename the static file",
-                entry.path().display()
+                entry.path.display()
             );
         }
         files.push(OutFile {
             path: rel,
-            content: Content::Source(entry.path().to_path_buf()),
+            content: Content::Source(entry.path),
         });
     }
     Ok(files)

@@ -1348,3 +1348,375 @@ impl Drop for Fillers {
         }
     }
 }
+
+// ---- issue 17: notes, walk, remote, inspect ----
+
+/// What a bounded run of the binary ended in.
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    /// Peak resident memory of the process, in MiB.
+    peak_mib: u64,
+}
+
+/// Runs `otasite ARGS` with stdout going to `stdout` (piped when `None`), killed after 60 s;
+/// panics on a panic, a crash or the time limit.
+// The child is reaped by `waitpid`, which clippy does not know of.
+#[allow(clippy::zombie_processes)]
+fn run_otasite(name: &str, args: &[&std::ffi::OsStr], stdout: Option<Stdio>) -> Ran {
+    use std::os::unix::process::ExitStatusExt as _;
+    let piped = stdout.is_none();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_otasite"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(stdout.unwrap_or_else(Stdio::piped))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out = read(
+        child
+            .stdout
+            .take()
+            .filter(|_| piped)
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    );
+    let err = read(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    );
+    // The peak is the kernel's high-water mark of the process's own memory (VmHWM), sampled
+    // until it exits. Not wait4's ru_maxrss: the child is spawned sharing the test process's
+    // memory (vfork), and Linux keeps that high-water mark across exec, so a test process
+    // grown by another test would be counted.
+    let pid = child.id() as libc::pid_t;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Some(hwm) = vm_hwm_kib(pid) {
+            peak_kib = peak_kib.max(hwm);
+        }
+        let mut status = 0;
+        let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if done == pid {
+            break std::process::ExitStatus::from_raw(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{name}: otasite took over 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{name} panicked:\n{stderr}"
+    );
+    assert!(
+        status.code().is_some(),
+        "{name}: killed by a signal (crash): {status}"
+    );
+    Ran {
+        code: status.code(),
+        stdout,
+        stderr,
+        peak_mib: peak_kib / 1024,
+    }
+}
+
+/// The high-water mark of a running process's resident memory, in KiB.
+fn vm_hwm_kib(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn mkfifo(path: &std::path::Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[test]
+fn many_identical_headings_take_linear_time() {
+    // 30,000 empty headings all want the anchor `section` (60 KB of notes).
+    let site = site_with(&[
+        ("releases/A.ipa", good("1.0")),
+        ("releases/A.md", "#\n".repeat(30_000).into_bytes()),
+    ]);
+    let start = Instant::now();
+    run("identical headings", &site, Expect::Builds(""));
+    let html =
+        std::fs::read_to_string(site.public().join("apps/com.h.good/1.0-1/index.html")).unwrap();
+    assert!(
+        html.contains("id=\"section-30000\"") && !html.contains("id=\"section-30001\""),
+        "the last heading's anchor"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "identical headings took {:?}",
+        start.elapsed()
+    );
+}
+
+/// `levels` folders under `releases/`, each linking twice (`l1`, `l2`) to the next: 2^levels
+/// paths to the last one, which holds an IPA.
+fn diamonds(site: &TestSite, under: &str, levels: usize) {
+    for i in 0..=levels {
+        std::fs::create_dir_all(site.root().join(format!("{under}/d{i:02}"))).unwrap();
+    }
+    for i in 0..levels {
+        for link in ["l1", "l2"] {
+            std::os::unix::fs::symlink(
+                format!("../d{:02}", i + 1),
+                site.root().join(format!("{under}/d{i:02}/{link}")),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn symlink_diamonds_are_walked_once() {
+    // 20 levels, 40 links: 2^20 paths to the IPA, which is one release under its real path.
+    let site = TestSite::basic();
+    diamonds(&site, "releases", 20);
+    site.write("releases/d20/A.ipa", good("1.0"));
+    site.write("releases/d20/A.md", "Real notes\n");
+    run("symlink diamonds", &site, Expect::Builds(""));
+    let json = std::fs::read_to_string(site.public().join("releases.json")).unwrap();
+    assert_eq!(json.matches("\"ipa_sha256\"").count(), 1, "{json}");
+    // Up to date on the second build (the inputs' digest walks the same graph).
+    run("symlink diamonds, again", &site, Expect::Builds(""));
+    // Folders reached only through links (outside the releases folder) are read once too.
+    let site = TestSite::basic();
+    diamonds(&site, "elsewhere", 20);
+    site.write("elsewhere/d20/A.ipa", good("1.0"));
+    std::os::unix::fs::symlink("../elsewhere/d00", site.root().join("releases/in")).unwrap();
+    run("symlink diamonds outside", &site, Expect::Builds(""));
+    // static/ is copied path by path: a second path to a folder is refused, not copied twice.
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    diamonds(&site, "static", 20);
+    site.write("static/d20/x.txt", "x");
+    run(
+        "symlink diamonds in static/",
+        &site,
+        Expect::Fails(&["static/d", "already copied"]),
+    );
+}
+
+/// A plain-http server on 127.0.0.1 answering every GET with `body` sent as gzip.
+fn gzip_server(body: Vec<u8>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match std::io::Read::read(&mut stream, &mut byte) {
+                        Ok(1) => request.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Encoding: gzip\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                if request.starts_with(b"GET") {
+                    let _ = stream.write_all(&body);
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn remote_gzip_bomb_is_bounded_after_decompression() {
+    // 256 MiB of zeros in 256 KB of gzip: under the limit on the wire, far over it inflated.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..256 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20);
+    let port = gzip_server(bomb);
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    site.build_ok(&[]);
+    let url = format!("http://127.0.0.1:{port}/");
+    let ran = run_otasite(
+        "remote gzip bomb",
+        &[
+            "check".as_ref(),
+            site.root().as_os_str(),
+            "--remote".as_ref(),
+            url.as_ref(),
+            "--json".as_ref(),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    let found: Vec<&serde_json::Value> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "remote-too-large")
+        .collect();
+    assert!(!found.is_empty(), "{report:#}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("MAX_REMOTE_BODY_BYTES"),
+        "{report:#}"
+    );
+    assert!(ran.peak_mib < 200, "check took {} MiB", ran.peak_mib);
+}
+
+/// Notes of just under `bytes` made of one-letter table cells (the costliest shape to parse:
+/// a parser node per byte, HTML five times the text).
+fn table_notes(bytes: usize) -> Vec<u8> {
+    let row = format!("{}|\n", "|a".repeat(500));
+    let mut md = format!("{}|\n{}|\n", "|h".repeat(500), "|-".repeat(500));
+    while md.len() + row.len() < bytes {
+        md.push_str(&row);
+    }
+    md.into_bytes()
+}
+
+#[test]
+fn notes_memory_is_bounded_for_the_whole_build() {
+    let site_with_notes = |n: usize, notes: &[u8]| {
+        let site = TestSite::basic();
+        for i in 1..=n {
+            site.write(&format!("releases/{i}/A.ipa"), good(&format!("{i}.0")));
+            site.write(&format!("releases/{i}/notes.md"), notes);
+        }
+        site
+    };
+    let build = |name: &str, site: &TestSite| {
+        run_otasite(name, &["build".as_ref(), site.root().as_os_str()], None)
+    };
+    // Four releases with 1 MiB of table notes each: parsed a budget at a time and streamed to
+    // HTML, whatever the number of cores.
+    let ran = build("table notes", &site_with_notes(4, &table_notes(1 << 20)));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(
+        ran.peak_mib < 400,
+        "the build took {} MiB for 4 MiB of notes",
+        ran.peak_mib
+    );
+    // More notes than a build may hold: refused before any is parsed.
+    let ran = build(
+        "too much notes text",
+        &site_with_notes(5, &"Fixed a bug.\n".repeat(140_000).into_bytes()),
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    for text in ["MAX_NOTES_TOTAL_BYTES", "releases/1/notes.md", "shorten"] {
+        assert!(ran.stderr.contains(text), "{text}: {}", ran.stderr);
+    }
+    assert!(ran.peak_mib < 100, "{} MiB", ran.peak_mib);
+    // Notes whose HTML is five times their text: bounded by what the pages repeat.
+    let ran = build(
+        "too much notes HTML",
+        &site_with_notes(7, &table_notes(1 << 20)),
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("MAX_NOTES_HTML_BYTES"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn fifos_are_errors_not_hangs() {
+    let arg = |s: &'static str| -> &'static std::ffi::OsStr { s.as_ref() };
+    // A FIFO named x.ipa, a FIFO notes file, a FIFO site.yaml: build and check name the file.
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    mkfifo(&site.root().join("releases/x.ipa"));
+    run(
+        "fifo ipa",
+        &site,
+        Expect::Fails(&["x.ipa", "not a regular file"]),
+    );
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    mkfifo(&site.root().join("releases/A.md"));
+    run(
+        "fifo notes",
+        &site,
+        Expect::Fails(&["A.md", "not a regular file"]),
+    );
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    std::fs::remove_file(site.root().join("site.yaml")).unwrap();
+    mkfifo(&site.root().join("site.yaml"));
+    run(
+        "fifo site.yaml",
+        &site,
+        Expect::Fails(&["site.yaml", "not a regular file"]),
+    );
+    let ran = run_otasite(
+        "check with a fifo site.yaml",
+        &[arg("check"), site.root().as_os_str()],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.stderr.contains("site.yaml"), "{}", ran.stderr);
+
+    // inspect on a FIFO, whatever its extension.
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["x.ipa", "x.mobileprovision"] {
+        let fifo = dir.path().join(name);
+        mkfifo(&fifo);
+        let ran = run_otasite("inspect fifo", &[arg("inspect"), fifo.as_os_str()], None);
+        assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+        assert!(
+            ran.stderr.contains(name) && ran.stderr.contains("not a regular file"),
+            "{}",
+            ran.stderr
+        );
+    }
+
+    // Output into a closed pipe (`| head -c0`): a quiet end, not a panic (exit 101).
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    let ipa = site.root().join("releases/A.ipa");
+    site.build_ok(&[]);
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Some(Stdio::from(writer))
+    };
+    for args in [
+        vec![arg("inspect"), ipa.as_os_str()],
+        vec![arg("inspect"), ipa.as_os_str(), arg("--json")],
+        vec![arg("build"), site.root().as_os_str(), arg("--json")],
+        vec![arg("check"), site.root().as_os_str()],
+        vec![arg("check"), site.root().as_os_str(), arg("--json")],
+    ] {
+        // The exit status is what the work decided, as when stdout is read.
+        let open = run_otasite("open stdout", &args, None);
+        let ran = run_otasite("closed stdout", &args, closed());
+        assert!(!open.stdout.is_empty(), "{args:?} prints nothing");
+        assert_eq!(ran.code, open.code, "{args:?}: {}", ran.stderr);
+    }
+}

@@ -74,7 +74,12 @@ pub fn inputs_digest(paths: &BuildPaths<'_>) -> String {
     put("options", options.as_bytes());
     put(
         "site.yaml",
-        &std::fs::read(opts.site_dir.join("site.yaml")).unwrap_or_default(),
+        &crate::limits::read_limited(
+            &opts.site_dir.join("site.yaml"),
+            crate::limits::MAX_CONFIG_BYTES,
+            "site.yaml",
+        )
+        .unwrap_or_default(),
     );
     if let Ok(secret) = std::env::var("OTASITE_SECRET") {
         put("secret", &Sha256::digest(secret.as_bytes()));
@@ -89,18 +94,12 @@ pub fn inputs_digest(paths: &BuildPaths<'_>) -> String {
         site.join("static"),
     ] {
         put("tree", dir.as_os_str().as_encoded_bytes());
-        for entry in walkdir::WalkDir::new(&dir)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
+        for entry in crate::walk::walk(&dir, &|_| false) {
             match entry {
                 Ok(e) => {
-                    put("path", e.path().as_os_str().as_encoded_bytes());
-                    if e.file_type().is_file() {
-                        put(
-                            "file",
-                            &key_bytes(e.metadata().ok().map(|m| FileKey::of(&m))),
-                        );
+                    put("path", e.path.as_os_str().as_encoded_bytes());
+                    if e.is_file() {
+                        put("file", &key_bytes(Some(FileKey::of(&e.metadata))));
                     }
                 }
                 Err(e) => put("error", e.to_string().as_bytes()),

@@ -10,9 +10,13 @@ use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use super::Problem;
+use crate::limits::MAX_REMOTE_BODY_BYTES;
 use crate::model::App;
 
 const TRIES: u32 = 3;
+
+/// How much of an IPA is fetched to compare it with the built one.
+const RANGE_BYTES: u64 = 1024;
 
 /// What one request got back (headers lower-cased).
 struct Reply {
@@ -22,6 +26,8 @@ struct Reply {
     server: String,
     challenge: bool,
     body: Vec<u8>,
+    /// Why the body could not be read whole (too large, broken off).
+    body_problem: Option<Problem>,
 }
 
 /// Checks every release's manifest and IPA at `base` (the deployed base URL).
@@ -104,7 +110,10 @@ fn fetch(agent: &Agent, method: &str, url: &str, ranged: bool) -> Result<Reply, 
         let result = if method == "HEAD" {
             agent.head(url).call()
         } else if ranged {
-            agent.get(url).header("Range", "bytes=0-1023").call()
+            agent
+                .get(url)
+                .header("Range", format!("bytes=0-{}", RANGE_BYTES - 1))
+                .call()
         } else {
             agent.get(url).call()
         };
@@ -126,14 +135,13 @@ fn fetch(agent: &Agent, method: &str, url: &str, ranged: bool) -> Result<Reply, 
                 let server = header("server");
                 let challenge = resp.headers().contains_key("cf-mitigated");
                 let status = resp.status().as_u16();
-                let body = if method == "GET" {
-                    resp.body_mut()
-                        .with_config()
-                        .limit(4 * 1024 * 1024)
-                        .read_to_vec()
-                        .unwrap_or_default()
+                let (body, body_problem) = if method == "GET" {
+                    match read_body(resp.body_mut(), url, ranged) {
+                        Ok(body) => (body, None),
+                        Err(problem) => (Vec::new(), Some(problem)),
+                    }
                 } else {
-                    Vec::new()
+                    (Vec::new(), None)
                 };
                 return Ok(Reply {
                     status,
@@ -142,6 +150,7 @@ fn fetch(agent: &Agent, method: &str, url: &str, ranged: bool) -> Result<Reply, 
                     server,
                     challenge,
                     body,
+                    body_problem,
                 });
             }
             Err(e) => {
@@ -170,6 +179,58 @@ fn fetch(agent: &Agent, method: &str, url: &str, ranged: bool) -> Result<Reply, 
     ))
 }
 
+/// The body as served, decompressed, refused past [`MAX_REMOTE_BODY_BYTES`]; of a `ranged`
+/// request (an IPA's first KiB) only that KiB is read, whatever the server sends.
+///
+/// ureq's own limit counts the bytes on the wire: a small gzip body can inflate to
+/// gigabytes, so the decoded bytes are counted here.
+fn read_body(body: &mut ureq::Body, url: &str, ranged: bool) -> Result<Vec<u8>, Problem> {
+    use std::io::Read as _;
+    let limit = MAX_REMOTE_BODY_BYTES;
+    let mut bytes = Vec::new();
+    if ranged {
+        // A server may ignore the range and send the whole IPA: that is fine for iOS.
+        let _ = body.as_reader().take(RANGE_BYTES).read_to_end(&mut bytes);
+        return Ok(bytes);
+    }
+    let read = body
+        .with_config()
+        .limit(limit)
+        .reader()
+        .take(limit + 1)
+        .read_to_end(&mut bytes);
+    let too_large = || {
+        Problem::error(
+            "remote-too-large",
+            url,
+            format!(
+                "the answer is larger than {} MiB once decompressed (limits::MAX_REMOTE_BODY_BYTES); \
+                 a manifest is a few KiB and an IPA is asked for its first KiB only",
+                limit / (1024 * 1024)
+            ),
+            "serve the manifest built by otasite at this URL, and IPAs with range requests",
+        )
+    };
+    match read {
+        Ok(_) if bytes.len() as u64 > limit => Err(too_large()),
+        Ok(_) => Ok(bytes),
+        // ureq's own limit, on the bytes as sent.
+        Err(e)
+            if e.get_ref()
+                .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                .is_some_and(|inner| matches!(inner, ureq::Error::BodyExceedsLimit(_))) =>
+        {
+            Err(too_large())
+        }
+        Err(e) => Err(Problem::error(
+            "remote-unreachable",
+            url,
+            format!("the answer broke off: {e}"),
+            "check that the server and the network are up, then run check again",
+        )),
+    }
+}
+
 fn judge(r: &Reply, method: &str, url: &str, is_manifest: bool, local: &Path) -> Vec<Problem> {
     let mut p = Vec::new();
     let redeploy = "deploy the site again (all files of the output folder)";
@@ -191,6 +252,10 @@ fn judge(r: &Reply, method: &str, url: &str, is_manifest: bool, local: &Path) ->
             format!("{method} answers {}", r.status),
             redeploy,
         ));
+        return p;
+    }
+    if let Some(problem) = &r.body_problem {
+        p.push(problem.clone());
         return p;
     }
     let ct = r.content_type.to_ascii_lowercase();

@@ -125,7 +125,13 @@ mod tests {
     #[test]
     fn the_immutable_pattern_names_what_is_immutable() {
         let pattern = immutable_pattern("/beta/");
-        assert_eq!(pattern, "^/beta/apps/(?!.*/latest/)[^?]*\\.(ipa|png)(\\?.*)?$");
-        assert_eq!(immutable_pattern("/a.b/"), "^/a\\.b/apps/(?!.*/latest/)[^?]*\\.(ipa|png)(\\?.*)?$");
+        assert_eq!(
+            pattern,
+            "^/beta/apps/(?!.*/latest/)[^?]*\\.(ipa|png)(\\?.*)?$"
+        );
+        assert_eq!(
+            immutable_pattern("/a.b/"),
+            "^/a\\.b/apps/(?!.*/latest/)[^?]*\\.(ipa|png)(\\?.*)?$"
+        );
     }
 }

@@ -172,7 +172,7 @@ pub fn read_ipa_with(path: &Path, options: ReadOptions) -> Result<Ipa, IpaError>
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
+    let file = crate::paths::open_input(path).map_err(io)?;
     read_ipa_from(BufReader::new(file), path, options)
 }
 

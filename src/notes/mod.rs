@@ -99,10 +99,83 @@ impl Notes {
 /// Reads and parses a notes file, and finds the images it shows.
 pub fn load_notes(path: &Path) -> Result<Notes> {
     let text = limits::read_text_limited(path, limits::MAX_NOTES_BYTES, "notes file")?;
-    let mut notes = parse_notes(&text, path)?;
-    notes.images = find_images(&notes, path)?;
-    notes.html_marked = Some(notes.render_html(IMAGE_DIR_MARK));
-    Ok(notes)
+    parse_budget::within(text.len() as u64, || {
+        let mut notes = parse_notes(&text, path)?;
+        notes.images = find_images(&notes, path)?;
+        notes.html_marked = Some(notes.render_html(IMAGE_DIR_MARK));
+        Ok(notes)
+    })
+}
+
+/// Refuses a build whose notes add up to more than `limit` bytes (`what` measures them; each
+/// file counted once), naming the largest files: pages, feeds and `releases.json` each repeat
+/// every note, so the whole build's notes are bounded, not only each file.
+pub fn check_total(
+    sizes: impl IntoIterator<Item = (PathBuf, u64)>,
+    limit: u64,
+    limit_name: &str,
+    what: &str,
+) -> Result<()> {
+    let mut sizes: Vec<(PathBuf, u64)> = sizes.into_iter().collect();
+    sizes.sort();
+    sizes.dedup_by(|a, b| a.0 == b.0);
+    let total: u64 = sizes.iter().map(|(_, n)| n).sum();
+    if total <= limit {
+        return Ok(());
+    }
+    sizes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
+    let largest: Vec<String> = sizes
+        .iter()
+        .take(5)
+        .map(|(p, n)| format!("{} ({:.1} MiB)", p.display(), mib(*n)))
+        .collect();
+    bail!(
+        "the release notes of this site add up to {:.1} MiB of {what}, over the {:.0} MiB limit \
+         for one build (limits::{limit_name}); shorten the largest: {}",
+        mib(total),
+        mib(limit),
+        largest.join(", ")
+    )
+}
+
+/// How much notes text is parsed at once, across threads.
+///
+/// Parsing Markdown costs memory in proportion to the text, many times over for some shapes
+/// (a table of one-letter cells: one parser node per cell), and notes load in parallel: so
+/// the notes in parse at one time are bounded in bytes, not by the number of cores.
+mod parse_budget {
+    use std::sync::{Condvar, Mutex, PoisonError};
+
+    use crate::limits::MAX_NOTES_PARSE_BYTES;
+
+    static USED: Mutex<u64> = Mutex::new(0);
+    static FREED: Condvar = Condvar::new();
+
+    /// Runs `parse` once `bytes` of text fit in the budget (a file larger than the whole
+    /// budget waits until nothing else is parsed).
+    pub fn within<T>(bytes: u64, parse: impl FnOnce() -> T) -> T {
+        let want = bytes.min(MAX_NOTES_PARSE_BYTES);
+        let mut used = USED.lock().unwrap_or_else(PoisonError::into_inner);
+        while *used > 0 && *used + want > MAX_NOTES_PARSE_BYTES {
+            used = FREED.wait(used).unwrap_or_else(PoisonError::into_inner);
+        }
+        *used += want;
+        drop(used);
+        let _release = Release(want);
+        parse()
+    }
+
+    /// Gives the bytes back, also when parsing panicked.
+    struct Release(u64);
+
+    impl Drop for Release {
+        fn drop(&mut self) {
+            let mut used = USED.lock().unwrap_or_else(PoisonError::into_inner);
+            *used = used.saturating_sub(self.0);
+            FREED.notify_all();
+        }
+    }
 }
 
 /// Resolves the local images a note references; a missing one is an error with its line.

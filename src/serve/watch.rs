@@ -78,10 +78,7 @@ impl WatchHandle {
         };
         let mut added = false;
         for dir in dirs {
-            if dir.is_dir()
-                && !watched.contains(dir)
-                && watcher.watch(dir, RecursiveMode::Recursive).is_ok()
-            {
+            if dir.is_dir() && !watched.contains(dir) && watch_tree(watcher.as_mut(), dir).is_ok() {
                 watched.push(dir.clone());
                 added = true;
             }
@@ -119,15 +116,14 @@ fn start_polling(site_dir: &Path, releases_dir: &Path, tx: Sender<PathBuf>) {
             roots
                 .iter()
                 .flat_map(|r| {
-                    walkdir::WalkDir::new(r)
-                        .follow_links(true)
+                    crate::walk::walk(r, &|_| false)
                         .into_iter()
                         .filter_map(Result::ok)
                 })
-                .filter(|e| e.file_type().is_file())
-                .filter_map(|e| {
-                    let m = e.metadata().ok()?;
-                    Some((e.into_path(), (m.len(), m.modified().ok())))
+                .filter(|e| e.is_file())
+                .map(|e| {
+                    let facts = (e.metadata.len(), e.metadata.modified().ok());
+                    (e.path, facts)
                 })
                 .collect()
         };
@@ -175,20 +171,35 @@ fn native(
             }
         }
     };
-    let mut watcher: Box<dyn Watcher + Send> = Box::new(notify::recommended_watcher(handler)?);
+    // notify would follow links itself, along every path (exponential in a "diamond" of
+    // links): `watch_tree` adds each folder reached through links once instead.
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let mut watcher: Box<dyn Watcher + Send> =
+        Box::new(notify::RecommendedWatcher::new(handler, config)?);
     watcher
         .watch(site_dir, RecursiveMode::NonRecursive)
         .with_context(|| format!("cannot watch {}", site_dir.display()))?;
     let mut watched = Vec::new();
     for dir in roots(site_dir, releases_dir) {
         if dir.is_dir() {
-            watcher
-                .watch(&dir, RecursiveMode::Recursive)
+            watch_tree(watcher.as_mut(), &dir)
                 .with_context(|| format!("cannot watch {}", dir.display()))?;
             watched.push(dir);
         }
     }
     Ok((watcher, watched))
+}
+
+/// Watches `dir` recursively, and each folder under it that only links reach (once, by the
+/// path the build reads it under).
+fn watch_tree(watcher: &mut (dyn Watcher + Send), dir: &Path) -> notify::Result<()> {
+    watcher.watch(dir, RecursiveMode::Recursive)?;
+    for entry in crate::walk::walk(dir, &|_| false).into_iter().flatten() {
+        if entry.is_link && entry.is_dir() && entry.walked_as.is_none() {
+            watcher.watch(&entry.path, RecursiveMode::Recursive)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
