@@ -371,100 +371,247 @@ fn url_paths(public: &Path) -> Vec<String> {
     paths
 }
 
-/// Cloudflare's rule syntax: `*` matches anything, `:name` one path segment.
-fn rule_regex(rule: &str) -> regex::Regex {
-    let placeholder = regex::Regex::new(r":\w+").unwrap();
-    let mut re = String::from("^");
-    for (i, part) in rule.split('*').enumerate() {
-        if i > 0 {
-            re.push_str(".*");
-        }
-        re.push_str(&placeholder.replace_all(&regex::escape(part), "[^/]+"));
+/// The sites the hosts' engines are run on: the example site, and one whose app folders and
+/// release folders have dots or none (`com.acme.app/`, `localapp/`, `3.1-3.1/`, `2-7/`), with
+/// icons, notes images and a beta channel. Each is built into its own output folder.
+fn engine_sites() -> Vec<(String, tempfile::TempDir, PathBuf)> {
+    let mut sites = Vec::new();
+    let out = tempfile::tempdir().unwrap();
+    let public = out.path().join("public");
+    let built = otasite()
+        .arg("build")
+        .arg(project_dir().join("example-site"))
+        .arg("-o")
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", stderr(&built));
+    sites.push(("example site".to_string(), out, public));
+
+    let site = TestSite::basic();
+    for (i, (bundle, version, build)) in [
+        ("com.acme.app", "3.1", "3.1"),
+        ("com.acme.app", "2", "7"),
+        ("com.acme.app", "1.0.0", "100"),
+        ("localapp", "1", "1"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let spec = IpaSpec {
+            icon: Some([20 * i as u8, 90, 160]),
+            ..spec(bundle, version, build)
+        };
+        site.add_ipa(&format!("releases/{i}/App.ipa"), &spec);
     }
-    re.push('$');
-    regex::Regex::new(&re).unwrap()
+    site.write(
+        "releases/1/notes.md",
+        "---\nchannel: beta\n---\n![screen](shot.png)\n",
+    );
+    site.write(
+        "releases/1/shot.png",
+        otasite::icon::encode_png(&otasite::testkit::icon_image(8, [1, 2, 3])),
+    );
+    site.build_ok(&[]);
+    let public = site.public();
+    sites.push(("dotted and undotted".to_string(), site.dir, public));
+    sites
+}
+
+/// Every canonical URL of a site's `releases.json` (pages, manifests, IPAs, icons, app pages
+/// and `latest/`), as paths, with every other file and folder URL of the output.
+fn engine_paths(public: &Path) -> Vec<String> {
+    let mut paths = url_paths(public);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(public.join("releases.json")).unwrap()).unwrap();
+    let mut canonical = Vec::new();
+    for app in json["apps"].as_array().unwrap() {
+        canonical.extend(["url", "latest_url"].map(|k| app[k].clone()));
+        for r in app["releases"].as_array().unwrap() {
+            canonical.extend(["page_url", "manifest_url", "ipa_url"].map(|k| r[k].clone()));
+            canonical.extend(
+                ["url", "display_image_url", "full_size_image_url"].map(|k| r["icon"][k].clone()),
+            );
+        }
+    }
+    for url in canonical {
+        let url = url.as_str().expect("a URL in releases.json");
+        let path = url.strip_prefix(BASE_URL.trim_end_matches('/')).unwrap();
+        assert!(
+            paths.iter().any(|p| p == path),
+            "{path} is not in the output"
+        );
+    }
+    paths.sort();
+    paths.dedup();
+    assert!(paths.iter().any(|p| p.ends_with(".ipa")) && paths.iter().any(|p| p.ends_with('/')));
+    paths
+}
+
+/// Runs one of the host engines' scripts in `tests/hosts/` on a published folder, with the
+/// paths on stdin; `None` (after a SKIP, or a failure in CI) when they are not installed.
+fn host_engine(script: &str, public: &Path, paths: &[String]) -> Option<serde_json::Value> {
+    use std::io::Write as _;
+    let hosts = project_dir().join("tests/hosts");
+    if which("node").is_none() || !hosts.join("node_modules/.package-lock.json").is_file() {
+        missing_tool(
+            "the hosts' engines (node and tests/hosts/node_modules)",
+            "run scripts/install-test-tools",
+        );
+        return None;
+    }
+    let mut child = Command::new("node")
+        .arg(hosts.join(script))
+        .arg(public)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(paths.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{script}: {}", stderr(&out));
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// What a path must be served with, checked against the headers an engine gives it.
+fn assert_intended(what: &str, path: &str, header: &dyn Fn(&str) -> Option<String>) {
+    let (ct, cache) = expected(path);
+    assert_eq!(
+        header("cache-control").as_deref(),
+        Some(cache),
+        "{what}: {path}"
+    );
+    if let Some(ct) = ct {
+        assert_eq!(
+            header("content-type").as_deref(),
+            Some(ct),
+            "{what}: {path}"
+        );
+    }
+    assert_eq!(
+        header("x-content-type-options").as_deref(),
+        Some("nosniff"),
+        "{what}: {path}"
+    );
+    assert_eq!(
+        header("x-robots-tag").as_deref(),
+        Some("noindex, nofollow"),
+        "{what}: {path}"
+    );
 }
 
 #[test]
-fn headers_file_rules_give_every_real_path_the_right_headers() {
-    let s = served_site("");
-    let text = s.site.read("_headers");
-    assert!(text.starts_with("# "), "opens with a comment");
-    // Parse: a rule is a line starting with `/`, followed by indented `Name: value` lines.
-    let mut rules: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    for line in text.lines() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
+fn netlifys_own_parser_gives_every_path_the_intended_headers() {
+    for (name, _keep, public) in engine_sites() {
+        let paths = engine_paths(&public);
+        let Some(result) = host_engine("netlify-headers.mjs", &public, &paths) else {
+            return;
+        };
+        assert!(
+            result["rules"].as_u64().unwrap() <= 100,
+            "Cloudflare's limit"
+        );
+        for path in &paths {
+            let got = &result["paths"][path];
+            assert_intended(&format!("Netlify, {name}"), path, &|h| {
+                got[h].as_str().map(str::to_string)
+            });
         }
-        if line.starts_with('/') {
-            rules.push((line.trim().to_string(), Vec::new()));
-        } else {
-            let (k, v) = line.trim().split_once(':').expect("header line");
-            rules
-                .last_mut()
-                .expect("header before any rule")
-                .1
-                .push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
-    assert!(rules.len() <= 100, "Cloudflare Pages allows 100 rules");
-    let paths = url_paths(&s.site.public());
-    assert!(paths.iter().any(|p| p.ends_with(".ipa")) && paths.iter().any(|p| p.ends_with("/")));
-    for path in &paths {
-        // Every matching rule applies; Cloudflare joins repeated headers with ", ".
-        let mut got: Vec<(String, String)> = Vec::new();
-        for (rule, headers) in &rules {
-            if rule_regex(rule).is_match(path) {
-                for (k, v) in headers {
-                    match got.iter_mut().find(|(n, _)| n == k) {
-                        Some((_, old)) => *old = format!("{old}, {v}"),
-                        None => got.push((k.clone(), v.clone())),
-                    }
-                }
-            }
-        }
-        let get = |name: &str| got.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let (ct, cache) = expected(path);
-        assert_eq!(get("cache-control"), Some(cache), "{path}: {got:?}");
-        if let Some(ct) = ct {
-            assert_eq!(get("content-type"), Some(ct), "{path}");
-        }
-        assert_eq!(get("x-content-type-options"), Some("nosniff"), "{path}");
-        assert_eq!(get("x-robots-tag"), Some("noindex, nofollow"), "{path}");
     }
 }
 
 #[test]
-fn vercel_json_rules_give_every_real_path_the_right_headers() {
-    let s = served_site("");
-    let doc: serde_json::Value = serde_json::from_str(&s.site.read("vercel.json")).unwrap();
-    let rules = doc["headers"].as_array().unwrap();
-    for path in url_paths(&s.site.public()) {
-        // Vercel applies every matching rule; a later one overrides an earlier same-name header.
-        let mut got: Vec<(String, String)> = Vec::new();
-        for rule in rules {
-            let source = rule["source"].as_str().unwrap();
-            let re = regex::Regex::new(&format!("^{source}$")).unwrap();
-            if re.is_match(&path) {
-                for h in rule["headers"].as_array().unwrap() {
-                    let k = h["key"].as_str().unwrap().to_ascii_lowercase();
-                    got.retain(|(n, _)| *n != k);
-                    got.push((k, h["value"].as_str().unwrap().to_string()));
-                }
+fn vercels_own_route_compiler_redirects_no_canonical_url() {
+    for (name, _keep, public) in engine_sites() {
+        let paths = engine_paths(&public);
+        let Some(result) = host_engine("vercel-routes.mjs", &public, &paths) else {
+            return;
+        };
+        assert_eq!(
+            result["errors"],
+            serde_json::json!([]),
+            "{name}: vercel.json"
+        );
+        for path in &paths {
+            let got = &result["paths"][path];
+            assert_eq!(got["status"], 200, "Vercel, {name}: {path}: {got}");
+            assert!(got["location"].is_null(), "Vercel, {name}: {path}: {got}");
+            assert_intended(&format!("Vercel, {name}"), path, &|h| {
+                got["headers"][h].as_str().map(str::to_string)
+            });
+        }
+    }
+}
+
+#[test]
+fn cloudflares_own_runtime_serves_every_path_as_intended() {
+    let wrangler = project_dir().join("tests/hosts/node_modules/wrangler/bin/wrangler.js");
+    if which("node").is_none() || !wrangler.is_file() {
+        missing_tool(
+            "wrangler (Cloudflare's runtime)",
+            "run scripts/install-test-tools",
+        );
+        return;
+    }
+    for (name, keep, public) in engine_sites() {
+        let paths = engine_paths(&public);
+        let port = free_port();
+        let log = keep.path().join("wrangler.log");
+        let mut cmd = Command::new("node");
+        cmd.arg(&wrangler)
+            .args(["pages", "dev"])
+            .arg(&public)
+            .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--compatibility-date", "2025-09-24", "--log-level", "warn"])
+            .current_dir(keep.path())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("HOME", keep.path());
+        let _server = spawn(&mut cmd, &log);
+        wait_for_port_within(port, "wrangler pages dev", &log, 90);
+        // Pages answers `x/index.html` and `404.html` with a redirect to `x/` and `/404`: the
+        // canonical URLs are the folders, which is what every link and releases.json use.
+        for path in paths.iter().filter(|p| !p.ends_with(".html")) {
+            let r = request(port, "GET", path, &[]);
+            assert_eq!(r.status, 200, "Cloudflare, {name}: {path}: {:?}", r.headers);
+            assert_intended(&format!("Cloudflare, {name}"), path, &|h| {
+                r.header(h).map(str::to_string)
+            });
+            if path.ends_with('/') {
+                assert!(
+                    r.header("content-type").unwrap().starts_with("text/html"),
+                    "{path}"
+                );
             }
         }
-        let get = |name: &str| got.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let (ct, cache) = expected(&path);
-        if path.ends_with('/') {
-            // Directory URLs are served by Vercel with its own revalidating default.
-            continue;
-        }
-        assert_eq!(get("cache-control"), Some(cache), "{path}: {got:?}");
-        if let Some(ct) = ct {
-            assert_eq!(get("content-type"), Some(ct), "{path}");
-        }
-        assert_eq!(get("x-content-type-options"), Some("nosniff"), "{path}");
+        let missing = request(port, "GET", "/apps/no-such-app/", &[]);
+        assert_eq!(missing.status, 404, "Cloudflare, {name}: a missing path");
+        assert_eq!(
+            missing.body,
+            std::fs::read(public.join("404.html")).unwrap(),
+            "Cloudflare, {name}: the site's own 404 page"
+        );
     }
+}
+
+/// Like `wait_for_port`, with a longer wait: Cloudflare's runtime takes seconds to start.
+fn wait_for_port_within(port: u16, what: &str, log: &Path, seconds: u64) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(seconds) {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!(
+        "{what} did not start on port {port}:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 #[test]
@@ -499,25 +646,58 @@ fn web_config_is_well_formed_with_a_remove_before_each_mime_map() {
     assert!(mapped.contains(&(".ipa", "application/octet-stream")));
     assert!(children.iter().any(|n| n.has_tag_name("clientCache")
         && n.attribute("cacheControlMode") == Some("DisableCache")));
-    // One year of caching for each real IPA, by its real path.
-    let locations: Vec<&str> = doc
+    // One year of caching for versioned IPAs and icons: one outbound rule, no file list.
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("location"))
+            .count(),
+        0
+    );
+    let rule = doc
         .descendants()
-        .filter(|n| n.has_tag_name("location"))
-        .filter_map(|n| n.attribute("path"))
-        .collect();
-    let ipas: Vec<String> = files_ending(&s.site.public(), ".ipa")
-        .iter()
-        .map(|p| {
-            p.strip_prefix(s.site.public())
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    assert_eq!(ipas.len(), 2);
-    for ipa in &ipas {
-        assert!(locations.contains(&ipa.as_str()), "{ipa} has no <location>");
+        .find(|n| n.has_tag_name("rule"))
+        .expect("an outbound rule");
+    let action = rule
+        .descendants()
+        .find(|n| n.has_tag_name("action"))
+        .unwrap();
+    assert_eq!(
+        action.attribute("value"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let condition = rule.descendants().find(|n| n.has_tag_name("add")).unwrap();
+    assert_eq!(condition.attribute("input"), Some("{REQUEST_URI}"));
+    let pattern = condition.attribute("pattern").unwrap();
+    // The pattern (with a look-ahead, as .NET regular expressions have) names exactly the
+    // paths the other hosts cache for a year: checked with node's engine, which shares the syntax.
+    let paths = url_paths(&s.site.public());
+    if which("node").is_some() {
+        let script = format!(
+            "const re = new RegExp({});\n\
+             for (const p of JSON.parse(process.argv[1])) {{\n\
+               const want = p.startsWith('/apps/') && !p.includes('/latest/') && /\\.(ipa|png)$/.test(p);\n\
+               if (re.test(p) !== want) {{ console.log(p); process.exit(1); }}\n\
+             }}",
+            serde_json::to_string(pattern).unwrap()
+        );
+        let out = Command::new("node")
+            .args(["-e", &script, &serde_json::to_string(&paths).unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{pattern} is wrong for {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    } else {
+        missing_tool("node", "apt-get install nodejs");
     }
+    let errors = doc
+        .descendants()
+        .find(|n| n.has_tag_name("error"))
+        .expect("<httpErrors> with the site's 404 page");
+    assert_eq!(errors.attribute("statusCode"), Some("404"));
+    assert_eq!(errors.attribute("path"), Some("/404.html"));
     let headers: Vec<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name("add"))

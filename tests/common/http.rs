@@ -45,8 +45,7 @@ pub fn request(port: u16, method: &str, path: &str, extra: &[(&str, &str)]) -> R
     }
     req.push_str("\r\n");
     stream.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
+    let raw = read_response(&mut stream, method == "HEAD");
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -70,6 +69,43 @@ pub fn request(port: u16, method: &str, path: &str, extra: &[(&str, &str)]) -> R
         status,
         headers,
         body,
+    }
+}
+
+/// Reads one response: up to the end its framing gives (Content-Length, the last chunk), or
+/// until the server closes. Some servers (Cloudflare's runtime) keep the connection open for
+/// seconds after `Connection: close`; waiting for the close would cost that per request.
+fn read_response(stream: &mut TcpStream, head_only: bool) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            let body = &raw[split + 4..];
+            let status_no_body =
+                head.starts_with("http/1.1 304") || head.starts_with("http/1.1 204");
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let done = if head_only || status_no_body {
+                true
+            } else if let Some(n) = length {
+                body.len() >= n
+            } else if head.contains("transfer-encoding: chunked") {
+                body.ends_with(b"0\r\n\r\n")
+            } else {
+                false
+            };
+            if done {
+                return raw;
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return raw,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("reading the response: {e}"),
+        }
     }
 }
 
