@@ -15,7 +15,6 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Largest template or CSS file of a site's own theme.
 pub const MAX_THEME_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -24,7 +23,8 @@ use std::path::Path;
 /// The error names the file and the limit; `what` says which kind of file it is.
 pub fn read_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context as _;
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        crate::paths::open_file(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
@@ -38,6 +38,24 @@ pub fn read_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u
         );
     }
     Ok(bytes)
+}
+
+/// Like [`read_text_limited`], for a file that must really live inside `root` (a theme's
+/// folder): a link leading out of it is refused, so nothing from elsewhere reaches the pages.
+pub fn read_text_inside(
+    path: &Path,
+    root: &Path,
+    limit: u64,
+    what: &str,
+) -> anyhow::Result<String> {
+    if !crate::paths::inside(path, root) {
+        anyhow::bail!(
+            "{}: this {what} is a link to a file outside {}; copy the file in instead",
+            path.display(),
+            root.display()
+        );
+    }
+    read_text_limited(path, limit, what)
 }
 
 /// Like [`read_limited`], for text that must be UTF-8.

@@ -56,6 +56,33 @@ pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Opens `path` for reading, following links, only when it is a regular file (checked on the
+/// opened file): a FIFO or device named by a source (`/dev/zero`, a pipe) would hang or never
+/// end the read.
+pub fn open_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Whether `path`, with every link resolved, lies inside `root` (also resolved): a link
+/// within a source folder is fine, one leading out of it would publish a file from elsewhere.
+pub fn inside(path: &Path, root: &Path) -> bool {
+    match (std::fs::canonicalize(path), std::fs::canonicalize(root)) {
+        (Ok(real), Ok(base)) => real.starts_with(base),
+        _ => false,
+    }
+}
+
 /// Opens `path` for reading only when it is a regular file itself, not a link to one (checked
 /// on the opened file, so a link swapped in meanwhile is refused too) nor a FIFO or device.
 pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
