@@ -48,11 +48,12 @@ pub fn load_secret(config: &Config, site_dir: &Path, output_dir: &Path) -> Resul
 /// The secret file must not be where the site publishes files as they are: the output folder
 /// and `static/` (compared with links resolved: a link into either counts).
 fn check_unpublished(path: &Path, site_dir: &Path, output_dir: &Path) -> Result<()> {
-    for published in [output_dir.to_path_buf(), site_dir.join("static")] {
-        if crate::paths::overlap(path, &published) {
+    let static_dir = site_dir.join("static");
+    for (what, published) in [("the output folder", output_dir), ("static/", &static_dir)] {
+        if crate::paths::overlap(path, published) {
             bail!(
-                "{}: the secret file must not be inside {}, which is published; keep it \
-                 outside the site (e.g. a CI secret file) and name it in `secret_file`",
+                "{}: the secret file must not be inside {what} ({}), which is published; keep \
+                 it outside the site (e.g. a CI secret file) and name it in `secret_file`",
                 path.display(),
                 published.display()
             );
