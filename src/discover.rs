@@ -62,12 +62,27 @@ pub fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
     ipas.sort();
     ipas.into_iter()
         .map(|ipa| {
-            Ok(Found {
-                notes: notes_for(&ipa, &files, &special)?,
-                ipa,
-            })
+            let notes = notes_for(&ipa, &files, &special)?;
+            if let Some(notes) = &notes {
+                check_notes_inside(notes, releases_dir)?;
+            }
+            Ok(Found { notes, ipa })
         })
         .collect()
+}
+
+/// Notes are published as the release's page text: a notes file that is a link to a file
+/// outside the releases folder (a secret beside `site.yaml`, a file elsewhere on the
+/// machine) is refused, whatever its content.
+fn check_notes_inside(notes: &Path, releases_dir: &Path) -> Result<()> {
+    if !crate::paths::inside(notes, releases_dir) {
+        bail!(
+            "{}: these notes are a link to a file outside {}; copy the notes file in instead",
+            notes.display(),
+            releases_dir.display()
+        );
+    }
+    Ok(())
 }
 
 fn is_skipped(name: &std::ffi::OsStr) -> bool {

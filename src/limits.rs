@@ -55,6 +55,24 @@ pub fn read_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u
     Ok(bytes)
 }
 
+/// Like [`read_text_limited`], for a file that must really live inside `root` (a theme's
+/// folder): a link leading out of it is refused, so nothing from elsewhere reaches the pages.
+pub fn read_text_inside(
+    path: &Path,
+    root: &Path,
+    limit: u64,
+    what: &str,
+) -> anyhow::Result<String> {
+    if !crate::paths::inside(path, root) {
+        anyhow::bail!(
+            "{}: this {what} is a link to a file outside {}; copy the file in instead",
+            path.display(),
+            root.display()
+        );
+    }
+    read_text_limited(path, limit, what)
+}
+
 /// Like [`read_limited`], for text that must be UTF-8.
 pub fn read_text_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<String> {
     let bytes = read_limited(path, limit, what)?;

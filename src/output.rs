@@ -26,6 +26,9 @@ const MARKER: &str = "releases.json";
 /// An output folder being written.
 pub struct Staging {
     out_dir: PathBuf,
+    /// `out_dir` with links resolved, when it exists: a previous output's file is carried over
+    /// only when reached with no link below this.
+    out_real: Option<PathBuf>,
     staging: PathBuf,
     committed: bool,
     /// Every path written so far, by its lower-cased form (case-insensitive file systems would
@@ -68,14 +71,12 @@ impl Staging {
         fs::create_dir_all(&parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
         let staging = parent.join(format!(".{name}.otasite-staging-{}", std::process::id()));
-        if staging.exists() {
-            fs::remove_dir_all(&staging)
-                .with_context(|| format!("cannot remove the stale {}", staging.display()))?;
-        }
+        remove_stale(&staging)?;
         fs::create_dir(&staging)
             .with_context(|| format!("cannot create the staging folder {}", staging.display()))?;
         Ok(Staging {
             out_dir: out_dir.to_path_buf(),
+            out_real: fs::canonicalize(out_dir).ok(),
             staging,
             committed: false,
             claimed: Mutex::new(HashMap::new()),
@@ -130,10 +131,11 @@ impl Staging {
         let rel = safe_relative(&file.path)?;
         let dest = self.staging.join(&rel);
         let old = self.out_dir.join(&rel);
-        let unchanged = match &file.content {
-            Content::Bytes(bytes) => same_bytes(&old, bytes),
-            Content::Source(src) => same_file(&old, src),
-        };
+        let unchanged = self.reached_without_link(&rel)
+            && match &file.content {
+                Content::Bytes(bytes) => same_bytes(&old, bytes),
+                Content::Source(src) => same_file(&old, src),
+            };
         if unchanged && fs::hard_link(&old, &dest).is_ok() {
             return Ok(false);
         }
@@ -146,6 +148,17 @@ impl Staging {
         Ok(true)
     }
 
+    /// Whether the previous output's file at `rel` is reached with no link on the way: a
+    /// folder of the previous output replaced by a link to elsewhere would carry another
+    /// owner's file, which they could edit afterwards, into the new site.
+    fn reached_without_link(&self, rel: &Path) -> bool {
+        let Some(real) = &self.out_real else {
+            return false;
+        };
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        fs::canonicalize(self.out_dir.join(parent)).is_ok_and(|p| p == real.join(parent))
+    }
+
     /// Swaps the staging folder into place of the output folder.
     pub fn commit(mut self) -> Result<()> {
         let old = self.staging.with_file_name(
@@ -156,6 +169,7 @@ impl Staging {
                 .replace("otasite-staging", "otasite-old"),
         );
         let had_old = self.out_dir.exists();
+        remove_stale(&old)?;
         if had_old {
             fs::rename(&self.out_dir, &old).with_context(|| {
                 format!(
@@ -189,6 +203,17 @@ impl Drop for Staging {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+/// Removes whatever a killed build (or anyone) left at `path`: a folder with its files, or a
+/// file or link (even a dangling one) by its name only, never what it points to.
+fn remove_stale(path: &Path) -> Result<()> {
+    let removed = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        _ => fs::remove_file(path),
+    };
+    removed.with_context(|| format!("cannot remove the stale {}", path.display()))
 }
 
 /// Writes small files into `dir` (outside the site), each replaced atomically, and only when
@@ -267,7 +292,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Whether the file at `old` holds exactly `bytes` (read only when the sizes agree). A link
 /// is never the same: nothing read back from a previous output is followed.
 fn same_bytes(old: &Path, bytes: &[u8]) -> bool {
-    fs::symlink_metadata(old).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+    fs::symlink_metadata(old)
+        .is_ok_and(|m| m.is_file() && unshared(&m) && m.len() == bytes.len() as u64)
         && open_regular(old)
             .and_then(|mut f| {
                 let mut b = Vec::with_capacity(bytes.len());
@@ -292,11 +318,21 @@ fn same_file(old: &Path, src: &Path) -> bool {
             return true;
         }
     }
-    a.is_file()
+    unshared(&a)
         && a.len() == b.len()
         && a.modified()
             .ok()
             .is_some_and(|t| b.modified().ok() == Some(t))
+}
+
+/// Whether a file of the previous output has no other name: otasite's own files have none
+/// between builds, so one that does is a hard link planted to a file elsewhere, whose owner
+/// could change the site through it once it was carried over.
+fn unshared(meta: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    return std::os::unix::fs::MetadataExt::nlink(meta) == 1;
+    #[cfg(not(unix))]
+    return meta.is_file();
 }
 
 /// Hard-links `src` to `dest`, or copies it when linking is not possible (another
@@ -448,6 +484,36 @@ mod tests {
             "old"
         );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn planted_staging_and_old_names_are_removed_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let pid = std::process::id();
+        let kept = dir.path().join("kept");
+        fs::create_dir(&kept).unwrap();
+        fs::write(kept.join("f"), "x").unwrap();
+        // A dangling link at the staging name, a link to a folder at the old name.
+        std::os::unix::fs::symlink(
+            dir.path().join("nowhere"),
+            dir.path().join(format!(".public.otasite-staging-{pid}")),
+        )
+        .unwrap();
+        let s = Staging::begin(&out).unwrap();
+        s.write_all(&[file("releases.json", "{}")]).unwrap();
+        s.commit().unwrap();
+        std::os::unix::fs::symlink(&kept, dir.path().join(format!(".public.otasite-old-{pid}")))
+            .unwrap();
+        let s = Staging::begin(&out).unwrap();
+        s.write_all(&[file("releases.json", "{\"v\":2}")]).unwrap();
+        s.commit().unwrap();
+        assert_eq!(fs::read_to_string(kept.join("f")).unwrap(), "x");
+        assert_eq!(
+            fs::read_to_string(out.join("releases.json")).unwrap(),
+            "{\"v\":2}"
+        );
     }
 
     #[test]

@@ -75,6 +75,15 @@ fn open_with(path: &Path, no_follow: bool) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Whether `path`, with every link resolved, lies inside `root` (also resolved): a link
+/// within a source folder is fine, one leading out of it would publish a file from elsewhere.
+pub fn inside(path: &Path, root: &Path) -> bool {
+    match (std::fs::canonicalize(path), std::fs::canonicalize(root)) {
+        (Ok(real), Ok(base)) => real.starts_with(base),
+        _ => false,
+    }
+}
+
 fn regular(file: std::fs::File) -> std::io::Result<std::fs::File> {
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::new(

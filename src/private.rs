@@ -21,15 +21,14 @@ pub fn load_secret(config: &Config, site_dir: &Path, output_dir: &Path) -> Resul
         _ => match &config.secret_file {
             Some(file) => {
                 let path = site_dir.join(file);
-                let abs = crate::paths::absolute;
-                if abs(&path).starts_with(abs(output_dir)) {
-                    bail!(
-                        "{}: the secret file must not be inside the output folder, which is published",
-                        path.display()
-                    );
-                }
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read the secret file {}", path.display()))?;
+                check_unpublished(&path, site_dir, output_dir)?;
+                // Bounded, and a regular file only: `/dev/zero` or a FIFO would never end.
+                let text = crate::limits::read_text_limited(
+                    &path,
+                    crate::limits::MAX_CONFIG_BYTES,
+                    "secret file",
+                )
+                .with_context(|| format!("cannot read the secret file {}", path.display()))?;
                 text.trim().as_bytes().to_vec()
             }
             None => bail!(
@@ -44,6 +43,23 @@ pub fn load_secret(config: &Config, site_dir: &Path, output_dir: &Path) -> Resul
         );
     }
     Ok(secret)
+}
+
+/// The secret file must not be where the site publishes files as they are: the output folder
+/// and `static/` (compared with links resolved: a link into either counts).
+fn check_unpublished(path: &Path, site_dir: &Path, output_dir: &Path) -> Result<()> {
+    let static_dir = site_dir.join("static");
+    for (what, published) in [("the output folder", output_dir), ("static/", &static_dir)] {
+        if crate::paths::overlap(path, published) {
+            bail!(
+                "{}: the secret file must not be inside {what} ({}), which is published; keep \
+                 it outside the site (e.g. a CI secret file) and name it in `secret_file`",
+                path.display(),
+                published.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `p/<32 hex>/`: HMAC-SHA256 of the release's identity under the secret.

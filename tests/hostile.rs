@@ -1720,3 +1720,208 @@ fn fifos_are_errors_not_hangs() {
         assert_eq!(ran.code, open.code, "{args:?}: {}", ran.stderr);
     }
 }
+
+// ---- attack round: cache, output, sources ----
+
+/// The inode of every regular file under `dir` (links not followed).
+fn inodes_under(dir: &std::path::Path) -> std::collections::HashSet<u64> {
+    use std::os::unix::fs::MetadataExt as _;
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.metadata().unwrap().ino())
+        .collect()
+}
+
+#[test]
+fn theme_and_notes_files_linking_out_never_reach_the_pages() {
+    let secret = "OUTSIDE-SECRET-4b1e";
+    let yaml = format!("title: T\nbase_url: {BASE_URL}\ntheme: x\n");
+    // A theme stylesheet, template or strings file that is a link to a file elsewhere: its
+    // text would be inlined into every page.
+    for (file, what) in [
+        ("style.css", "stylesheet"),
+        ("templates/footer.html", "template"),
+        ("i18n/en.yaml", "strings file"),
+    ] {
+        let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+        site.write("site.yaml", &yaml);
+        let outside = site.write("outside/secret.txt", format!("/* {secret} */\n"));
+        let path = site.root().join("themes/x").join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&outside, &path).unwrap();
+        run(
+            &format!("theme {file} linking out"),
+            &site,
+            Expect::Fails(Box::leak(Box::new([
+                file,
+                what,
+                "outside",
+                "copy the file in",
+            ]))),
+        );
+        assert!(!site.public().exists());
+    }
+    // A link within the theme folder is fine.
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    site.write("site.yaml", &yaml);
+    site.write("themes/x/css/main.css", "body { color: #123456; }\n");
+    std::os::unix::fs::symlink("css/main.css", site.root().join("themes/x/style.css")).unwrap();
+    run("theme link inside", &site, Expect::Builds(""));
+    assert!(site.read("index.html").contains("#123456"));
+    // Notes that are a link to a file elsewhere (a secret beside site.yaml, say).
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    let outside = site.write(".secret", secret);
+    std::os::unix::fs::symlink(&outside, site.root().join("releases/A.md")).unwrap();
+    run(
+        "notes linking out",
+        &site,
+        Expect::Fails(&["A.md", "outside", "copy the notes file in"]),
+    );
+    assert!(!site.public().exists());
+}
+
+#[test]
+fn the_secret_file_is_read_bounded_and_never_from_a_published_folder() {
+    let private = |secret_file: &str| {
+        let site = site_with(&[
+            ("releases/A.ipa", good("1.0")),
+            ("releases/A.md", b"---\nprivate: true\n---\n".to_vec()),
+        ]);
+        site.write(
+            "site.yaml",
+            format!("title: T\nbase_url: {BASE_URL}\nsecret_file: {secret_file}\n"),
+        );
+        site
+    };
+    // A FIFO would block the build for ever, `/dev/zero` would fill the memory.
+    let site = private("fifo");
+    let fifo = std::ffi::CString::new(site.root().join("fifo").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    run(
+        "secret file a FIFO",
+        &site,
+        Expect::Fails(&["fifo", "not a regular file"]),
+    );
+    let site = private("/dev/zero");
+    run(
+        "secret file /dev/zero",
+        &site,
+        Expect::Fails(&["/dev/zero", "not a regular file"]),
+    );
+    // In static/ (copied to the site as is), directly or through a link.
+    let site = private("static/secret.txt");
+    site.write("static/secret.txt", "0123456789abcdef0123456789abcdef");
+    run(
+        "secret file in static/",
+        &site,
+        Expect::Fails(&["secret.txt", "static", "published"]),
+    );
+    assert!(!site.public().exists());
+    let site = private("conf/secret.txt");
+    site.write("static/secret.txt", "0123456789abcdef0123456789abcdef");
+    std::os::unix::fs::symlink(site.root().join("static"), site.root().join("conf")).unwrap();
+    run(
+        "secret file linked into static/",
+        &site,
+        Expect::Fails(&["secret.txt", "static", "published"]),
+    );
+}
+
+#[test]
+fn a_new_secret_file_is_noticed_from_any_working_directory() {
+    // The secret is named relative to the site folder; the build runs from another folder.
+    let site = site_with(&[
+        ("releases/A.ipa", good("1.0")),
+        ("releases/A.md", b"---\nprivate: true\n---\n".to_vec()),
+        (
+            "conf/secret.txt",
+            b"0123456789abcdef0123456789abcdef".to_vec(),
+        ),
+    ]);
+    site.write(
+        "site.yaml",
+        format!("title: T\nbase_url: {BASE_URL}\nsecret_file: conf/secret.txt\n"),
+    );
+    let private_dirs = |site: &TestSite| -> Vec<String> {
+        std::fs::read_dir(site.public().join("p"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    site.build_ok(&[]);
+    let before = private_dirs(&site);
+    // A leaked secret rotated: the old private address must stop working.
+    site.write("conf/secret.txt", "fedcba9876543210fedcba9876543210-new");
+    let out = site.build_ok(&[]);
+    assert!(
+        !stderr(&out).contains("Up to date")
+            && !String::from_utf8_lossy(&out.stdout).contains("Up to date"),
+        "the build did not notice the new secret"
+    );
+    let after = private_dirs(&site);
+    assert_eq!(after.len(), 1);
+    assert_ne!(
+        after, before,
+        "the private address is still the old secret's"
+    );
+}
+
+#[test]
+fn a_linked_cache_folder_is_never_written_or_removed_through() {
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    let other = site.root().join("other-project/.otasite");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("build.json"), "theirs").unwrap();
+    std::os::unix::fs::symlink(&other, site.root().join(".otasite")).unwrap();
+    for args in [&[][..], &["--no-cache"][..]] {
+        site.build_ok(args);
+        assert_eq!(
+            std::fs::read_to_string(other.join("build.json")).unwrap(),
+            "theirs",
+            "a file behind the linked .otasite was removed or replaced"
+        );
+        assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
+    }
+}
+
+#[test]
+fn a_previous_output_reaching_elsewhere_is_not_carried_over() {
+    use std::os::unix::fs::MetadataExt as _;
+    // A folder of the previous output replaced by a link to a copy someone else owns, and a
+    // page replaced by a hard link to such a copy: carried over, the new site would share
+    // their files, which they could edit afterwards.
+    let site = site_with(&[("releases/A.ipa", good("1.0"))]);
+    site.build_ok(&[]);
+    let elsewhere = site.root().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let apps = site.public().join("apps");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&apps)
+        .arg(&elsewhere)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::remove_dir_all(&apps).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("apps"), &apps).unwrap();
+    let page = site.public().join("index.html");
+    let theirs = elsewhere.join("index.html");
+    std::fs::copy(&page, &theirs).unwrap();
+    std::fs::remove_file(&page).unwrap();
+    std::fs::hard_link(&theirs, &page).unwrap();
+    let _ = std::fs::remove_file(site.root().join(".otasite/build.json"));
+    site.write("releases/A.md", "New notes\n");
+    site.build_ok(&[]);
+    let shared: Vec<u64> = inodes_under(&site.public())
+        .intersection(&inodes_under(&elsewhere))
+        .copied()
+        .collect();
+    assert!(
+        shared.is_empty(),
+        "the new site shares files with elsewhere/"
+    );
+    assert_eq!(std::fs::metadata(&theirs).unwrap().nlink(), 1);
+    assert_output_free_of(&site, "\u{0}never");
+}

@@ -163,24 +163,8 @@ impl DiskCache {
     /// `self.dir/sub`, when it and every folder above it up to the site are real folders (or
     /// not there yet): a link anywhere on the way could lead reads and writes elsewhere.
     fn folder(&self, sub: &str) -> Option<PathBuf> {
-        let dir = self.dir.join(sub);
-        let rel = dir.strip_prefix(&self.site).ok()?;
-        let mut path = self.site.clone();
-        for part in rel.components() {
-            path.push(part);
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                _ => {
-                    log::warn!(
-                        "{}: not a folder; the build cache is not used",
-                        path.display()
-                    );
-                    return None;
-                }
-            }
-        }
-        Some(dir)
+        let rel = self.dir.join(sub);
+        real_folder(&self.site, rel.strip_prefix(&self.site).ok()?)
     }
 
     /// The icon files for `key` (as found, 57 px, 512 px): from the cache when all three are
@@ -290,6 +274,29 @@ impl DiskCache {
         }
         Ok(())
     }
+}
+
+/// `site/rel`, when it and every folder between it and `site` are real folders (or not there
+/// yet): a link anywhere on the way (a checked-in `.otasite` pointing elsewhere) could lead
+/// the cache's reads, writes and removals out of the site.
+pub fn real_folder(site: &Path, rel: &Path) -> Option<PathBuf> {
+    let site = crate::paths::absolute(site);
+    let mut path = site.clone();
+    for part in rel.components() {
+        path.push(part);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            _ => {
+                log::warn!(
+                    "{}: not a folder; the build cache is not used",
+                    path.display()
+                );
+                return None;
+            }
+        }
+    }
+    Some(path)
 }
 
 /// Removes the files of `dir` whose key (the name up to the first `-` or `.`) is not in `used`.

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::FileKey;
-use super::disk::CACHE_DIR;
+use super::disk::{CACHE_DIR, real_folder};
 use crate::config::Config;
 use crate::model::App;
 use crate::output::write_atomic;
@@ -85,7 +85,11 @@ pub fn inputs_digest(paths: &BuildPaths<'_>) -> String {
         put("secret", &Sha256::digest(secret.as_bytes()));
     }
     if let Some(file) = &config.secret_file {
-        put("secret_file", &key_bytes(FileKey::read(file)));
+        // Named relative to the site folder, as `private::load_secret` reads it.
+        put(
+            "secret_file",
+            &key_bytes(FileKey::read(&opts.site_dir.join(file))),
+        );
     }
     let site = &opts.site_dir;
     for dir in [
@@ -121,7 +125,8 @@ pub fn up_to_date(
     now: DateTime<Utc>,
 ) -> Option<BuildReport> {
     let mut bytes = Vec::new();
-    crate::paths::open_regular(&site_dir.join(CACHE_DIR).join(FILE))
+    let dir = real_folder(site_dir, Path::new(CACHE_DIR))?;
+    crate::paths::open_regular(&dir.join(FILE))
         .and_then(|f| std::io::Read::take(f, MAX_RECORD_BYTES).read_to_end(&mut bytes))
         .ok()?;
     let record: Record = serde_json::from_slice(&bytes).ok()?;
@@ -160,14 +165,22 @@ pub fn save(site_dir: &Path, inputs: &str, report: &BuildReport) -> Result<()> {
             .collect(),
         report: report.clone(),
     };
-    let dir = site_dir.join(CACHE_DIR);
+    let Some(dir) = real_folder(site_dir, Path::new(CACHE_DIR)) else {
+        anyhow::bail!(
+            "{}: a link or file where a folder should be; remove it",
+            site_dir.join(CACHE_DIR).display()
+        );
+    };
     std::fs::create_dir_all(&dir)?;
     write_atomic(&dir.join(FILE), &serde_json::to_vec(&record)?)
 }
 
 /// Forgets the last build, so that the next one does all its work.
 pub fn forget(site_dir: &Path) {
-    let _ = std::fs::remove_file(site_dir.join(CACHE_DIR).join(FILE));
+    // Through a linked `.otasite`, this would remove a file elsewhere.
+    if let Some(dir) = real_folder(site_dir, Path::new(CACHE_DIR)) {
+        let _ = std::fs::remove_file(dir.join(FILE));
+    }
 }
 
 /// Every file under `root` with its key, in a stable order. Links are listed too (never

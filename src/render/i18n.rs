@@ -48,8 +48,12 @@ impl Strings {
                 .extend(parse(text, Path::new(&format!("{language}.yaml")))?);
         }
         if own.is_file() {
-            let text =
-                limits::read_text_limited(&own, limits::MAX_THEME_FILE_BYTES, "strings file")?;
+            let text = limits::read_text_inside(
+                &own,
+                theme_dir,
+                limits::MAX_THEME_FILE_BYTES,
+                "strings file",
+            )?;
             strings.map.extend(parse(&text, &own)?);
         }
         Ok(strings)

@@ -81,7 +81,8 @@ impl Theme {
         Theme::from_files(Vec::new(), None)
     }
 
-    /// Reads `SITE_DIR/themes/<name>/` overrides on top of the default theme.
+    /// Reads `SITE_DIR/themes/<name>/` overrides on top of the default theme. Every file must
+    /// really live in the theme's folder: its text is inlined into every page.
     pub fn load(site_dir: &Path, name: &str) -> Result<Theme> {
         let dir = site_dir.join("themes").join(name);
         if !dir.is_dir() {
@@ -104,8 +105,12 @@ impl Theme {
                 .collect();
             entries.sort();
             for path in entries {
-                let source =
-                    limits::read_text_limited(&path, limits::MAX_THEME_FILE_BYTES, "template")?;
+                let source = limits::read_text_inside(
+                    &path,
+                    &dir,
+                    limits::MAX_THEME_FILE_BYTES,
+                    "template",
+                )?;
                 let name = path
                     .file_name()
                     .unwrap_or_default()
@@ -120,8 +125,12 @@ impl Theme {
         }
         let css_path = dir.join("style.css");
         let css = if css_path.is_file() {
-            let source =
-                limits::read_text_limited(&css_path, limits::MAX_THEME_FILE_BYTES, "stylesheet")?;
+            let source = limits::read_text_inside(
+                &css_path,
+                &dir,
+                limits::MAX_THEME_FILE_BYTES,
+                "stylesheet",
+            )?;
             Some(ThemeFile {
                 name: "style.css".into(),
                 source,
