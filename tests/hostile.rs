@@ -1016,6 +1016,11 @@ struct RunAs {
 }
 
 fn serve_site(site: &TestSite, run_as: Option<RunAs>) -> Serving {
+    serve_site_with(site, run_as, &[])
+}
+
+/// `serve_site` with more command-line arguments.
+fn serve_site_with(site: &TestSite, run_as: Option<RunAs>, extra: &[&str]) -> Serving {
     use std::os::unix::process::CommandExt as _;
     let log = site.root().with_extension("serve.log");
     let mut bin_dir = None;
@@ -1035,7 +1040,10 @@ fn serve_site(site: &TestSite, run_as: Option<RunAs>) -> Serving {
             cmd
         }
     };
-    cmd.arg("serve").arg(site.root()).args(["-p", "0"]);
+    cmd.arg("serve")
+        .arg(site.root())
+        .args(["-p", "0"])
+        .args(extra);
     if let Some(RunAs { uid, nproc }) = run_as {
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
@@ -1347,6 +1355,208 @@ impl Drop for Fillers {
             let _ = child.wait();
         }
     }
+}
+
+// ---- attack round: serve ----
+//
+// A web page on another origin, a hostile client and a broken site against `otasite serve`.
+
+/// One raw request (`text` is sent as is): the status, the headers (names lower-cased) and the
+/// body; the connection is closed by the request's `Connection: close`.
+fn raw_request(port: u16, text: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no answer to {text:?}: {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// DNS rebinding: a page on evil.com makes its name resolve to 127.0.0.1 and reads the served
+/// site as same-origin; its requests say `Host: evil.com`. Those are refused; IP addresses,
+/// localhost and the `-u` tunnel's name are answered.
+#[test]
+fn serve_refuses_host_names_a_page_could_rebind() {
+    let site = serve_test_site();
+    let serving = serve_site_with(&site, None, &["-u", "https://tunnel.example.com/beta/"]);
+    let port = serving.port;
+    wait_until(port, "/hello.txt", "the site", |s, _| s == 200);
+    let get = |target: &str, host: &str| {
+        raw_request(
+            port,
+            &format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    for (target, host) in [
+        ("/hello.txt", format!("evil.com:{port}")),
+        ("/hello.txt", "evil.com".to_string()),
+        ("/hello.txt", format!("localhost.evil.com:{port}")),
+        (IPA_URL, format!("evil.com:{port}")),
+        ("/__otasite/poll?since=0", format!("evil.com:{port}")),
+        // An absolute target names the host too, whatever the Host header says.
+        ("http://evil.com/hello.txt", format!("127.0.0.1:{port}")),
+    ] {
+        let (status, _, body) = get(target, &host);
+        assert_eq!(status, 403, "{target} with Host {host}");
+        assert!(
+            !String::from_utf8_lossy(&body).contains("hello from static"),
+            "{target} with Host {host}"
+        );
+    }
+    // Two Host headers, one of them foreign.
+    let (status, _, _) = raw_request(
+        port,
+        "GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 403);
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        "tunnel.example.com".to_string(),
+        "TUNNEL.example.com:443".to_string(),
+    ] {
+        let (status, _, body) = get("/hello.txt", &host);
+        assert_eq!(
+            (status, body.as_slice()),
+            (200, &b"hello from static\n"[..]),
+            "{host}"
+        );
+    }
+    // No Host at all (HTTP/1.0): no browser page sends that.
+    let (status, _, _) = raw_request(port, "GET /hello.txt HTTP/1.0\r\n\r\n");
+    assert_eq!(status, 200);
+}
+
+/// `GET //apps/x` named a folder, and its redirect said `Location: //apps/x/`: a browser
+/// reads that as the address `http://apps/x/`, on another host.
+#[test]
+fn serve_folder_redirects_stay_on_this_host() {
+    let site = serve_test_site();
+    let serving = serve_site(&site, None);
+    let port = serving.port;
+    wait_until(port, "/hello.txt", "the site", |s, _| s == 200);
+    for target in [
+        "/apps/com.serve.hostile",
+        "//apps/com.serve.hostile",
+        "///apps//com.serve.hostile",
+        "/apps%2fcom.serve.hostile",
+        "//apps/com.serve.hostile?next=//evil.com",
+    ] {
+        let (status, headers, _) = raw_request(
+            port,
+            &format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        );
+        assert_eq!(status, 301, "{target}");
+        assert_eq!(
+            header(&headers, "location"),
+            Some("/apps/com.serve.hostile/"),
+            "{target}"
+        );
+    }
+}
+
+/// Range headers otasite does not serve (another unit, several ranges) were refused with 416,
+/// and a Range with an If-Range was honoured though this server gives out no validator the
+/// client could hold: a resumed download could be stitched from two different files.
+#[test]
+fn serve_ranges_it_cannot_honour_get_the_whole_file() {
+    let site = serve_test_site();
+    let serving = serve_site(&site, None);
+    let port = serving.port;
+    wait_until(port, "/hello.txt", "the site", |s, _| s == 200);
+    let whole = b"hello from static\n";
+    let many = format!("bytes={}", vec!["0-0"; 1000].join(","));
+    let cases: [(&str, &str); 5] = [
+        ("Range: items=0-1", ""),
+        ("Range: bytes=0-0,1-1", ""),
+        ("Range: ", many.as_str()),
+        ("Range: bytes=2-4\r\nIf-Range: \"some-etag\"", ""),
+        (
+            "Range: bytes=2-4\r\nIf-Range: Wed, 21 Oct 2015 07:28:00 GMT",
+            "",
+        ),
+    ];
+    for (headers, more) in cases {
+        for method in ["GET", "HEAD"] {
+            let (status, got, body) = raw_request(
+                port,
+                &format!(
+                    "{method} /hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}{more}\r\n\
+                     Connection: close\r\n\r\n"
+                ),
+            );
+            assert_eq!(status, 200, "{method} {headers:.60}");
+            assert_eq!(header(&got, "content-length"), Some("18"), "{headers:.60}");
+            assert_eq!(header(&got, "content-range"), None, "{headers:.60}");
+            let expect: &[u8] = if method == "GET" { whole } else { b"" };
+            assert_eq!(body, expect, "{method} {headers:.60}");
+        }
+    }
+    // What it does serve still works, and a range past the end is still a 416.
+    let (status, got, body) = raw_request(
+        port,
+        "GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-4\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!((status, body.as_slice()), (206, &b"hello"[..]));
+    assert_eq!(header(&got, "content-range"), Some("bytes 0-4/18"));
+    let (status, got, _) = raw_request(
+        port,
+        "GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=18-\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 416);
+    assert_eq!(header(&got, "content-range"), Some("bytes */18"));
+}
+
+/// When the very first build fails there is no page to lay the error over: every request got a
+/// bare "not found", without the error and without live reload, so fixing site.yaml showed
+/// nothing until a manual reload.
+#[test]
+fn serve_shows_a_first_build_error_and_reloads_on_the_fix() {
+    let site = serve_test_site();
+    let good = std::fs::read_to_string(site.root().join("site.yaml")).unwrap();
+    site.write("site.yaml", "title: [unclosed <script>alert(1)</script>\n");
+    let serving = serve_site(&site, None);
+    let port = serving.port;
+    let (status, body) = try_get(port, "/", Duration::from_secs(5)).expect("an answer");
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(status, 404);
+    assert!(text.contains("The last edit does not build"), "{text}");
+    assert!(text.contains("site.yaml"), "{text}");
+    assert!(text.contains("/__otasite/poll?since="), "{text}");
+    assert!(
+        !text.contains("<script>alert"),
+        "the error is escaped: {text}"
+    );
+    site.write("site.yaml", good);
+    wait_until(port, "/", "the fixed site", |s, _| s == 200);
 }
 
 // ---- issue 17: notes, walk, remote, inspect ----

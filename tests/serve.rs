@@ -247,3 +247,44 @@ fn remembered_pages_follow_every_input() {
         b.contains("Edited new notes.")
     });
 }
+
+// ---- attack round: serve ----
+
+/// An IPA copied in with many writes sends one file event per write; the wait for the copy to
+/// settle took 150 ms per event, so 400 writes held the rebuild back a minute (a large IPA's
+/// copy: far longer). The new release must show up within seconds of the last write.
+#[test]
+fn an_ipa_copied_in_many_writes_is_served_promptly() {
+    use std::io::Write as _;
+    let site = site();
+    let (_server, port) = start(&site, &[]);
+    wait_for(
+        port,
+        "/apps/com.serve.live/1.0-1/",
+        "the first build",
+        |s, _| s == 200,
+    );
+    let bytes = spec("com.serve.live", "2.0", "2").name("Live").to_bytes();
+    // The folder first, so that the watch on it is in place before the writes.
+    std::fs::create_dir_all(site.root().join("releases/2")).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut file = std::fs::File::create(site.root().join("releases/2/App.ipa")).unwrap();
+    for chunk in bytes.chunks(bytes.len().div_ceil(400)) {
+        file.write_all(chunk).unwrap();
+        file.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    drop(file);
+    let written = Instant::now();
+    wait_for(
+        port,
+        "/apps/com.serve.live/2.0-2/",
+        "the new release",
+        |s, _| s == 200,
+    );
+    assert!(
+        written.elapsed() < Duration::from_secs(10),
+        "the new release took {:?} after its last write",
+        written.elapsed()
+    );
+}

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -34,6 +34,16 @@ pub use watch::{Change, classify, is_temp_file};
 
 /// Quiet time after the last change before rebuilding.
 pub const DEBOUNCE: Duration = Duration::from_millis(20);
+
+/// Longest time changes are gathered before a rebuild starts: a file under the site written
+/// without pause (a log, a tool saving in a loop) must not hold back every other edit.
+pub const MAX_BATCH: Duration = Duration::from_secs(1);
+
+/// How long changed IPAs may keep growing (a copy in progress) before the rebuild goes ahead.
+const SETTLE_LIMIT: Duration = Duration::from_secs(60);
+
+/// How often a growing IPA's size is looked at.
+const SETTLE_STEP: Duration = Duration::from_millis(150);
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -134,12 +144,15 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
             (HashMap::new(), Some(error_text(&e)))
         }
     };
-    let state = Arc::new(State::new(Snapshot {
-        files,
-        generation: 1,
-        error,
-        local_base,
-    }));
+    let state = Arc::new(State::new(
+        Snapshot {
+            files,
+            generation: 1,
+            error,
+            local_base,
+        },
+        host_names(&opts),
+    ));
     // Held until serve returns: dropping it stops the HTTP side.
     let _http = server::start(listener, state.clone()).context("cannot start the HTTP server")?;
     eprintln!(
@@ -165,14 +178,9 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
 
     loop {
         let Ok(first) = rx.recv() else { return Ok(()) };
-        let mut changes: Vec<PathBuf> = vec![first];
-        loop {
-            match rx.recv_timeout(DEBOUNCE) {
-                Ok(p) => changes.push(p),
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => return Ok(()),
-            }
-        }
+        let Some(mut changes) = gather(&rx, first, DEBOUNCE, MAX_BATCH) else {
+            return Ok(());
+        };
         let kinds: Vec<Change> = {
             let mut k: Vec<Change> = changes
                 .iter()
@@ -216,18 +224,97 @@ pub fn serve(opts: ServeOptions) -> Result<()> {
     }
 }
 
-/// Waits (at most a minute) until each IPA's size stops changing: a copy may be in progress.
-fn wait_until_stable<'a>(paths: impl Iterator<Item = &'a PathBuf>) {
-    for path in paths {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut last = std::fs::metadata(path).map(|m| m.len()).ok();
-        while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(150));
-            let now = std::fs::metadata(path).map(|m| m.len()).ok();
-            if now == last {
-                break;
-            }
-            last = now;
+/// The changes that come with `first`: until `quiet` passes without one, or `limit` has passed
+/// (a file changing without pause must not hold back the rebuild; what arrives later goes into
+/// the next batch). `None` when the watcher is gone.
+fn gather(
+    rx: &Receiver<PathBuf>,
+    first: PathBuf,
+    quiet: Duration,
+    limit: Duration,
+) -> Option<Vec<PathBuf>> {
+    let mut changes = vec![first];
+    let end = Instant::now() + limit;
+    loop {
+        let wait = quiet.min(end.saturating_duration_since(Instant::now()));
+        if wait.is_zero() {
+            return Some(changes);
         }
+        match rx.recv_timeout(wait) {
+            Ok(p) => changes.push(p),
+            Err(RecvTimeoutError::Timeout) => return Some(changes),
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
+/// The host names requests may use besides IP addresses and `localhost`: the interface when
+/// given by name, and the host of the `-u` address (a tunnel forwards its own name).
+fn host_names(opts: &ServeOptions) -> Vec<String> {
+    let tunnel = opts.build.base_url.as_deref().and_then(|u| {
+        let url = url::Url::parse(u).ok()?;
+        Some(url.host_str()?.to_string())
+    });
+    std::iter::once(opts.interface.clone())
+        .chain(tunnel)
+        .filter(|n| n.parse::<std::net::IpAddr>().is_err())
+        .collect()
+}
+
+/// Waits until the changed IPAs' sizes stop changing (at most `SETTLE_LIMIT` in all): a copy
+/// may be in progress. Each file is looked at once per step however many events named it: a
+/// large copy sends an event per write, and a wait per event made a rebuild minutes late.
+fn wait_until_stable<'a>(paths: impl Iterator<Item = &'a PathBuf>) {
+    let paths: std::collections::BTreeSet<&PathBuf> = paths.collect();
+    let sizes = || -> Vec<Option<u64>> {
+        paths
+            .iter()
+            .map(|p| std::fs::metadata(p).map(|m| m.len()).ok())
+            .collect()
+    };
+    let deadline = Instant::now() + SETTLE_LIMIT;
+    let mut last = sizes();
+    while Instant::now() < deadline {
+        std::thread::sleep(SETTLE_STEP);
+        let now = sizes();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Changes arriving every millisecond for seconds (a log written under releases/) kept the
+    /// batch open, and so every rebuild waiting, for as long as they came.
+    #[test]
+    fn changes_without_pause_are_built_in_batches() {
+        let (tx, rx) = channel();
+        let feeder = std::thread::spawn(move || {
+            let end = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < end && tx.send(PathBuf::from("releases/a.log")).is_ok() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let start = Instant::now();
+        let batch = gather(&rx, PathBuf::from("releases/notes.md"), DEBOUNCE, MAX_BATCH);
+        let took = start.elapsed();
+        drop(rx); // stops the feeder
+        feeder.join().unwrap();
+        assert!(batch.is_some_and(|b| b.len() > 1));
+        assert!(took < MAX_BATCH * 3, "the batch stayed open {took:?}");
+    }
+
+    #[test]
+    fn a_quiet_moment_ends_a_batch_and_a_gone_watcher_ends_serving() {
+        let (tx, rx) = channel();
+        tx.send(PathBuf::from("b")).unwrap();
+        let batch = gather(&rx, PathBuf::from("a"), DEBOUNCE, MAX_BATCH).unwrap();
+        assert_eq!(batch, [PathBuf::from("a"), PathBuf::from("b")]);
+        drop(tx);
+        assert!(gather(&rx, PathBuf::from("a"), DEBOUNCE, MAX_BATCH).is_none());
     }
 }

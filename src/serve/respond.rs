@@ -9,7 +9,7 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::body::Payload;
-use super::http::{content_type, parse_range, site_path};
+use super::http::{Ranged, content_type, host_allowed, parse_range, site_path};
 use super::inject::inject;
 use super::pinned::Refusal;
 use super::state::{Served, Snapshot, State};
@@ -28,6 +28,14 @@ pub async fn respond<B>(req: Request<B>, state: &State) -> Response<Payload> {
         set(&mut r, header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
+    if let Some(host) = foreign_host(&req, state) {
+        let text = format!(
+            "{host:?} is not an address of this dev server: open it by IP address or localhost \
+             (pages of other sites can reach this server under their own name; those requests \
+             are refused)\n"
+        );
+        return plain(StatusCode::FORBIDDEN, &text, head);
+    }
     let uri = req.uri();
     if uri.path() == POLL_PATH {
         let since = uri
@@ -44,7 +52,7 @@ pub async fn respond<B>(req: Request<B>, state: &State) -> Response<Payload> {
     };
     let Some(served) = snapshot.files.get(&path) else {
         if snapshot.files.contains_key(&format!("{path}/index.html"))
-            && let Ok(location) = HeaderValue::from_str(&format!("{}/", uri.path()))
+            && let Ok(location) = HeaderValue::from_str(&folder_location(&path))
         {
             let mut r = plain(StatusCode::MOVED_PERMANENTLY, "", head);
             set(&mut r, header::LOCATION, location);
@@ -53,10 +61,7 @@ pub async fn respond<B>(req: Request<B>, state: &State) -> Response<Payload> {
         return not_found(&snapshot, head);
     };
     let ctype = content_type(&path);
-    let range = req
-        .headers()
-        .get(header::RANGE)
-        .map(|v| v.to_str().unwrap_or_default());
+    let range = range_header(&req);
     match served {
         Served::Bytes(bytes) if ctype.starts_with("text/html") => {
             let page = inject(bytes, &snapshot);
@@ -96,6 +101,64 @@ pub async fn respond<B>(req: Request<B>, state: &State) -> Response<Payload> {
     }
 }
 
+/// The host a request names, when it is not one this server answers to (see `host_allowed`):
+/// the authority of an absolute-form target, else every `Host` header. A request naming none
+/// (HTTP/1.0) comes from no browser page and is answered.
+fn foreign_host<B>(req: &Request<B>, state: &State) -> Option<String> {
+    let named: Vec<String> = match req.uri().authority() {
+        Some(authority) => vec![authority.as_str().to_string()],
+        None => req
+            .headers()
+            .get_all(header::HOST)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect(),
+    };
+    named
+        .into_iter()
+        .find(|host| !host_allowed(host, &state.host_names))
+}
+
+/// Where a folder's address without its slash redirects: built from the checked site path, not
+/// the request's, so that `//name/folder` cannot become `Location: //name/folder/`, an address
+/// on another host.
+fn folder_location(path: &str) -> String {
+    let encoded: Vec<String> = path
+        .split('/')
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect();
+    format!("/{}/", encoded.join("/"))
+}
+
+/// Characters escaped in a path segment of a `Location`.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'\\')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// The `Range` header to honour, if any. With an `If-Range` the range may be sent only when the
+/// client's validator matches; this server gives out none (no ETag, no Last-Modified), so none
+/// can match and the whole file is sent: a download resumed against a file that changed meanwhile
+/// is never stitched from two files.
+fn range_header<B>(req: &Request<B>) -> Option<&str> {
+    if req.headers().contains_key(header::IF_RANGE) {
+        return None;
+    }
+    // A header that is not text is no range otasite understands: the whole file.
+    req.headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+}
+
 /// A 200 or 206 for the whole or the asked part of `size` bytes, or a 416.
 fn ranged(
     ctype: &'static str,
@@ -104,10 +167,10 @@ fn ranged(
     head: bool,
     body: impl FnOnce(u64, u64) -> std::io::Result<Payload>,
 ) -> Response<Payload> {
-    let (status, start, len) = match range.map(|r| parse_range(r, size)) {
-        None => (StatusCode::OK, 0, size),
-        Some(Some((start, len))) => (StatusCode::PARTIAL_CONTENT, start, len),
-        Some(None) => {
+    let (status, start, len) = match range.map_or(Ranged::Whole, |r| parse_range(r, size)) {
+        Ranged::Whole => (StatusCode::OK, 0, size),
+        Ranged::Part(start, len) => (StatusCode::PARTIAL_CONTENT, start, len),
+        Ranged::Unsatisfiable => {
             let mut r = with_length(StatusCode::RANGE_NOT_SATISFIABLE, 0, Payload::empty(), head);
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                 set(&mut r, header::CONTENT_RANGE, v);
@@ -146,11 +209,17 @@ fn ranged(
     r
 }
 
+/// The site's 404 page, or a bare one when there is none (the first build failed): either way
+/// with the error overlay and the live-reload script, so the error shows and the fix reloads.
 fn not_found(snapshot: &Snapshot, head: bool) -> Response<Payload> {
-    let body = match snapshot.files.get("404.html") {
-        Some(Served::Bytes(b)) => inject(b, snapshot),
-        _ => b"not found\n".to_vec(),
+    let page = match snapshot.files.get("404.html") {
+        Some(Served::Bytes(b)) => b.as_ref(),
+        _ => {
+            b"<!doctype html><html><head><meta charset=\"utf-8\"><title>Not found</title></head>\
+               <body><p>not found</p></body></html>\n"
+        }
     };
+    let body = inject(page, snapshot);
     let mut r = with_length(StatusCode::NOT_FOUND, body.len() as u64, body, head);
     set(
         &mut r,

@@ -34,12 +34,15 @@ pub struct Snapshot {
 /// The served state, replaced whole after each rebuild.
 pub struct State {
     current: watch::Sender<Arc<Snapshot>>,
+    /// Host names requests may carry besides IP addresses and `localhost` (see `host_allowed`).
+    pub host_names: Vec<String>,
 }
 
 impl State {
-    pub fn new(first: Snapshot) -> Self {
+    pub fn new(first: Snapshot, host_names: Vec<String>) -> Self {
         State {
             current: watch::Sender::new(Arc::new(first)),
+            host_names,
         }
     }
 
