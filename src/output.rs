@@ -35,6 +35,9 @@ pub struct Staging {
     /// make `A.html` and `a.html` one file): a second file for one path is an error, never a
     /// write over the first (which may be a hard link to a source).
     claimed: Mutex<HashMap<String, String>>,
+    /// Folders (links resolved) that placed files must really be in: a source swapped for a
+    /// link to elsewhere after it was read is refused, not published. Empty: no such check.
+    sources: Vec<PathBuf>,
 }
 
 impl Staging {
@@ -80,7 +83,17 @@ impl Staging {
             staging,
             committed: false,
             claimed: Mutex::new(HashMap::new()),
+            sources: Vec::new(),
         })
+    }
+
+    /// Places files (IPAs, images, static files) only from inside these folders.
+    pub fn placing_from(mut self, roots: &[&Path]) -> Staging {
+        self.sources = roots
+            .iter()
+            .filter_map(|r| fs::canonicalize(r).ok())
+            .collect();
+        self
     }
 
     /// Writes all files into the staging folder; returns how many differ from the previous
@@ -143,7 +156,7 @@ impl Staging {
             Content::Bytes(bytes) => create_new(&dest)
                 .and_then(|mut f| f.write_all(bytes))
                 .with_context(|| format!("cannot write {}", dest.display()))?,
-            Content::Source(src) => place(src, &dest)?,
+            Content::Source(src) => place(src, &dest, &self.sources)?,
         }
         Ok(true)
     }
@@ -341,8 +354,16 @@ fn unshared(meta: &fs::Metadata) -> bool {
 /// `src` is resolved first: a link inside the site is placed as the file it names (a link in
 /// the output would dangle or lead elsewhere), and only a regular file is placed. `dest` is
 /// always created new.
-fn place(src: &Path, dest: &Path) -> Result<()> {
+fn place(src: &Path, dest: &Path, roots: &[PathBuf]) -> Result<()> {
     let real = fs::canonicalize(src).with_context(|| format!("cannot read {}", src.display()))?;
+    if !roots.is_empty() && !roots.iter().any(|r| real.starts_with(r)) {
+        bail!(
+            "{}: now leads to {}, outside the site; it changed while the site was built \
+             (links out of the site are never followed): put the file back and build again",
+            src.display(),
+            real.display()
+        );
+    }
     if fs::hard_link(&real, dest).is_ok() {
         if !fs::symlink_metadata(dest).is_ok_and(|m| m.is_file()) {
             let _ = fs::remove_file(dest);
@@ -465,8 +486,25 @@ mod tests {
         fs::copy(&src, &dest).unwrap();
         assert!(!same_file(&dest, &src), "a plain copy has a new time");
         fs::remove_file(&dest).unwrap();
-        place(&src, &dest).unwrap();
+        place(&src, &dest, &[]).unwrap();
         assert!(same_file(&dest, &src));
+    }
+
+    #[test]
+    fn a_source_that_now_leads_out_of_the_site_is_not_placed() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        fs::create_dir_all(&site).unwrap();
+        fs::write(dir.path().join("secret"), "outside").unwrap();
+        // The IPA was read; then it was swapped for a link to a file outside the site.
+        std::os::unix::fs::symlink(dir.path().join("secret"), site.join("App.ipa")).unwrap();
+        let roots = [fs::canonicalize(&site).unwrap()];
+        let dest = dir.path().join("placed");
+        let err = place(&site.join("App.ipa"), &dest, &roots).unwrap_err();
+        assert!(format!("{err:#}").contains("outside the site"), "{err:#}");
+        assert!(!dest.exists());
+        fs::write(site.join("Real.ipa"), "zip").unwrap();
+        place(&site.join("Real.ipa"), &dest, &roots).unwrap();
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
     let found = timed("discover", || {
         caches.discovery(&releases_dir, || discover(&releases_dir))
     })?;
+    check_found_inside(&found, &[&opts.site_dir, &releases_dir])?;
     if found.is_empty() {
         warnings.push(format!(
             "{}: no .ipa files found; the site will list no apps",
@@ -316,7 +317,8 @@ fn resolve_dirs(opts: &BuildOptions, config: &Config) -> (PathBuf, PathBuf) {
 /// Renders and writes a loaded site (for callers that already loaded it, like `check`).
 pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result<BuildReport> {
     // Each batch is written as soon as it is rendered: the site is never whole in memory.
-    let staging = Staging::begin(&site.output_dir)?;
+    let releases_dir = site_dir.join(&site.config.releases_dir);
+    let staging = Staging::begin(&site.output_dir)?.placing_from(&[site_dir, &releases_dir]);
     let written = std::sync::atomic::AtomicUsize::new(0);
     let Rendered {
         server_files,
@@ -429,6 +431,23 @@ fn load_one(f: &Found, caches: &Caches) -> Result<LoadedRelease> {
         notes,
         notes_path: f.notes.clone(),
     })
+}
+
+/// Every IPA must really be in the site folder or the releases folder: a link out of them is
+/// never followed, so that a link committed into `releases/` cannot publish a file from
+/// elsewhere on the machine (the output gets a copy of every IPA).
+fn check_found_inside(found: &[Found], roots: &[&Path]) -> Result<()> {
+    for f in found {
+        if !roots.iter().any(|root| crate::paths::inside(&f.ipa, root)) {
+            bail!(
+                "{}: a link to a file outside the site folder; otasite publishes only files \
+                 inside the site (or the releases folder): copy the IPA in, or point \
+                 releases_dir at the folder that holds it",
+                f.ipa.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// What otasite reads and must never write into: the releases, the theme and static folders,

@@ -2135,3 +2135,19 @@ fn a_previous_output_reaching_elsewhere_is_not_carried_over() {
     assert_eq!(std::fs::metadata(&theirs).unwrap().nlink(), 1);
     assert_output_free_of(&site, "\u{0}never");
 }
+
+#[test]
+fn an_ipa_linked_from_outside_the_site_is_refused() {
+    // 69. `releases/App.ipa` a link to an IPA elsewhere on the machine: never published.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join("Outside.ipa");
+    std::fs::write(&outside, good("1.0")).unwrap();
+    let site = TestSite::basic();
+    std::os::unix::fs::symlink(&outside, site.root().join("releases/App.ipa")).unwrap();
+    run(
+        "IPA linked from outside",
+        &site,
+        Expect::Fails(&["App.ipa", "outside the site folder"]),
+    );
+    assert!(!site.public().exists());
+}

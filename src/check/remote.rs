@@ -260,7 +260,19 @@ fn judge(r: &Reply, method: &str, url: &str, is_manifest: bool, local: &Path) ->
     }
     let ct = r.content_type.to_ascii_lowercase();
     if is_manifest {
-        if !ct.contains("xml") {
+        if ct.starts_with("application/octet-stream") {
+            // GitHub Pages and S3 without metadata serve `.plist` so; installs are reported to
+            // work, but Apple documents an XML type, so say what was seen without failing.
+            p.push(Problem::warning(
+                "remote-content-type",
+                url,
+                format!(
+                    "the manifest is served as {ct:?} (as GitHub Pages does), not application/xml"
+                ),
+                "iOS is reported to accept it, but Apple documents text/xml or application/xml: \
+                 use a host that takes the generated configuration if installs fail",
+            ));
+        } else if !ct.contains("xml") {
             p.push(Problem::error(
                 "remote-content-type",
                 url,
