@@ -296,6 +296,9 @@ fn run_check(args: CheckArgs) -> Result<()> {
     if args.json {
         out!("{}\n", serde_json::to_string_pretty(&report)?)?;
     } else {
+        // File names, links and server answers come from the output folder or the deployed
+        // copy: printed back, an escape sequence in them would drive the terminal.
+        let show = crate::text::printable;
         for p in &report.problems {
             let level = if p.severity == Severity::Error {
                 "error"
@@ -305,9 +308,9 @@ fn run_check(args: CheckArgs) -> Result<()> {
             out!(
                 "{level}[{}] {}\n  {}\n  fix: {}\n",
                 p.code,
-                p.file,
-                p.message,
-                p.fix
+                show(&p.file),
+                show(&p.message),
+                show(&p.fix)
             )?;
         }
         for d in &report.devices {
@@ -316,7 +319,12 @@ fn run_check(args: CheckArgs) -> Result<()> {
             } else {
                 "cannot install"
             };
-            out!("{} {verdict} {}: {}\n", d.udid, d.page_url, d.reason)?;
+            out!(
+                "{} {verdict} {}: {}\n",
+                show(&d.udid),
+                show(&d.page_url),
+                show(&d.reason)
+            )?;
         }
         say!(
             "check: {errors} error{}, {warnings} warning{}",

@@ -21,6 +21,18 @@ pub const MAX_NOTES_HTML_BYTES: u64 = 32 * 1024 * 1024;
 /// can inflate to 1 GB). Manifests are a few KiB; IPAs are asked for their first KiB.
 pub const MAX_REMOTE_BODY_BYTES: u64 = 4 * 1024 * 1024;
 
+/// `check --remote`: time one request has in all, from connecting to the last body byte (a
+/// server that trickles a byte a second is cut off here). A timeout ends the check.
+pub const REMOTE_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// `check --remote`: time all the requests of one check have together (a server answering
+/// each request just under the per-request timeout would otherwise take hours for many
+/// releases); the files not reached by then are reported as not checked.
+pub const REMOTE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Largest `manifest.plist` of the output that `check` reads (otasite writes about 1 KiB).
+pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
+
 /// Most notes text parsed at the same time, across threads, whatever the number of cores.
 pub const MAX_NOTES_PARSE_BYTES: u64 = 2 * 1024 * 1024;
 

@@ -23,6 +23,22 @@ pub fn one_line(s: &str) -> String {
         .collect()
 }
 
+/// `s` safe to print on a terminal: control characters (C0, DEL and C1, which start escape
+/// sequences that retitle the terminal, move the cursor or hide text) and newlines (which
+/// would forge lines of a report) written as `\u{1b}`. For text from the output folder, a
+/// server or a file name, which `check` prints back.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,5 +51,9 @@ mod tests {
         );
         assert_eq!(one_line("Acme\u{FFFE}\nBeta\u{7}"), "Acme Beta");
         assert!(is_xml_char('\u{10000}') && is_xml_char('\u{FFFD}'));
+        assert_eq!(
+            printable("a\u{1b}]0;x\u{7}\u{9b}2J\u{7f}\tb\nc"),
+            "a\\u{1b}]0;x\\u{7}\\u{9b}2J\\u{7f}\\u{9}b\\u{a}c"
+        );
     }
 }

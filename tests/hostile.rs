@@ -2151,3 +2151,192 @@ fn an_ipa_linked_from_outside_the_site_is_refused() {
     );
     assert!(!site.public().exists());
 }
+
+// ---- attack round: check ----
+
+/// A 127.0.0.1 server handing every connection (after its request head, or none when the
+/// request never ends) to `answer`, on its own thread.
+fn raw_server(answer: fn(&[u8], &mut std::net::TcpStream)) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(70)));
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match std::io::Read::read(&mut stream, &mut byte) {
+                        Ok(1) => request.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                answer(&request, &mut stream);
+            });
+        }
+    });
+    port
+}
+
+/// `check SITE --remote http://127.0.0.1:PORT/ [extra]`.
+fn check_remote(name: &str, site: &TestSite, port: u16, extra: &[&str]) -> (Ran, Duration) {
+    let url = format!("http://127.0.0.1:{port}/");
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "check".as_ref(),
+        site.root().as_os_str(),
+        "--remote".as_ref(),
+        url.as_ref(),
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    let started = Instant::now();
+    let ran = run_otasite(name, &args, None);
+    (ran, started.elapsed())
+}
+
+fn releases(n: usize) -> TestSite {
+    let site = TestSite::basic();
+    for i in 1..=n {
+        site.write(&format!("releases/{i}/A.ipa"), good(&format!("{i}.0")));
+    }
+    site.build_ok(&[]);
+    site
+}
+
+#[test]
+fn check_remote_is_bounded_in_time_by_a_silent_or_trickling_server() {
+    // Accepts, reads the request, never answers (the connection stays open for 70 s).
+    let silent = raw_server(|_, _| std::thread::sleep(Duration::from_secs(70)));
+    // Answers at once, then sends its body one byte a second, for ever.
+    let trickle = raw_server(|request, stream| {
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 99999999\r\n\r\n",
+        );
+        if request.starts_with(b"GET") {
+            for _ in 0..70 {
+                if stream.write_all(b" ").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    });
+    let site = releases(3);
+    for (name, port) in [("silent server", silent), ("trickling server", trickle)] {
+        let (ran, took) = check_remote(name, &site, port, &["--json"]);
+        assert_eq!(ran.code, Some(1), "{name}: {}", ran.stderr);
+        let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+        assert!(
+            report["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["code"] == "remote-slow"
+                    && p["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("REMOTE_REQUEST_TIMEOUT")),
+            "{name}: {report:#}"
+        );
+        assert!(
+            took < Duration::from_secs(30),
+            "{name}: check took {took:?}"
+        );
+    }
+}
+
+#[test]
+fn check_survives_a_manifest_plist_bomb_in_the_output() {
+    let site = releases(1);
+    let manifest = files_ending(&site.public(), "manifest.plist").remove(0);
+    // 65,000 nested arrays in under 1 MiB: the plist crate builds (and drops) values by
+    // recursion.
+    let depth = 65_000;
+    let bomb = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">{}{}</plist>\n",
+        "<array>".repeat(depth),
+        "</array>".repeat(depth)
+    );
+    std::fs::write(&manifest, bomb).unwrap();
+    let ran = run_otasite(
+        "manifest plist bomb",
+        &["check".as_ref(), site.root().as_os_str()],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("manifest-invalid") && ran.stdout.contains("MAX_PLIST_DEPTH"),
+        "{}",
+        ran.stdout
+    );
+    // A manifest of 64 MiB: refused by its size, not read whole.
+    let mut f = std::fs::File::create(&manifest).unwrap();
+    f.write_all(b"<?xml version=\"1.0\"?><plist version=\"1.0\"><string>")
+        .unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..64 {
+        f.write_all(&chunk).unwrap();
+    }
+    f.write_all(b"</string></plist>").unwrap();
+    drop(f);
+    let ran = run_otasite(
+        "huge manifest",
+        &["check".as_ref(), site.root().as_os_str()],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.stdout.contains("MAX_MANIFEST_BYTES"), "{}", ran.stdout);
+    assert!(ran.peak_mib < 100, "check took {} MiB", ran.peak_mib);
+}
+
+#[test]
+fn check_of_a_page_with_many_links_takes_linear_time() {
+    let site = releases(1);
+    let mut page =
+        String::from("<!doctype html><html amp><head><meta charset=\"utf-8\"></head><body>\n");
+    for i in 0..300_000 {
+        page.push_str(&format!("<a href=\"/missing/{i}\" style=\"x\">x</a>\n"));
+    }
+    for _ in 0..20_000 {
+        page.push_str("<script>x</script>\n");
+    }
+    site.write("public/big.html", page);
+    let started = Instant::now();
+    let ran = run_otasite(
+        "page with many links",
+        &["check".as_ref(), site.root().as_os_str(), "--json".as_ref()],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "check took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn check_never_prints_terminal_escapes_from_the_output() {
+    let site = releases(1);
+    // A poisoned page: a link and a file name carrying escape sequences (retitle the
+    // terminal, hide the next lines).
+    site.write(
+        "public/evil.html",
+        "<!doctype html><html amp><body><a href=\"/\u{1b}]0;pwned\u{7}\u{1b}[8m\">x</a>\
+         <a href=\"/%1b%5b2J\">y</a></body></html>",
+    );
+    site.write("public/\u{1b}[2Jx.html", "<html></html>");
+    let ran = run_otasite(
+        "escapes in pages",
+        &["check".as_ref(), site.root().as_os_str()],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.stdout.contains("broken-link"), "{}", ran.stdout);
+    assert!(
+        !ran.stdout.contains('\u{1b}') && !ran.stdout.contains('\u{7}'),
+        "{:?}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("\\u{1b}"), "{:?}", ran.stdout);
+}

@@ -2,7 +2,7 @@
 //! Node): required markup, no author scripts, the CSS limit, allowed link protocols and targets.
 //! A subset: where it speaks, it must agree with the validator (tested on a corpus).
 
-use super::html::{Tag, decode_entities, line_of, tags};
+use super::html::{Lines, Tag, decode_entities, tags};
 
 /// `<a href>` protocols AMP allows (validator-main.protoascii), plus relative URLs.
 const PROTOCOLS: &[&str] = &[
@@ -40,7 +40,8 @@ pub type AmpProblem = (usize, &'static str, String);
 pub fn amp_problems(html: &str) -> Vec<AmpProblem> {
     let mut p: Vec<AmpProblem> = Vec::new();
     let all = tags(html);
-    let line = |t: &Tag| line_of(html, t.offset);
+    let lines = Lines::new(html);
+    let line = |t: &Tag| lines.of(t.offset);
     if !html
         .trim_start()
         .to_ascii_lowercase()

@@ -72,10 +72,8 @@ pub fn tags(html: &str) -> Vec<Tag> {
         };
         if !closing && (tag.name == "script" || tag.name == "style") {
             let close = format!("</{}", tag.name);
-            let body_end = html[i..]
-                .to_ascii_lowercase()
-                .find(&close)
-                .map_or(html.len(), |e| i + e);
+            // Not a lower-cased copy of the rest of the page for each script: quadratic.
+            let body_end = find_ignoring_case(&html[i..], &close).map_or(html.len(), |e| i + e);
             tag.raw_text = Some(html[i..body_end].to_string());
             i = body_end;
         }
@@ -161,9 +159,36 @@ pub fn decode_entities(s: &str) -> String {
         .replace("&gt;", ">")
 }
 
-/// The 1-based line of a byte offset.
-pub fn line_of(html: &str, offset: usize) -> usize {
-    html[..offset.min(html.len())].matches('\n').count() + 1
+/// The line numbers of a page: counted once, so that naming the line of each of a million
+/// tags takes no longer than reading the page.
+pub struct Lines {
+    newlines: Vec<usize>,
+}
+
+impl Lines {
+    pub fn new(html: &str) -> Self {
+        Lines {
+            newlines: html
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    /// The 1-based line of a byte offset.
+    pub fn of(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|&n| n < offset) + 1
+    }
+}
+
+/// Where `needle` (lower-case ASCII) first occurs in `hay`, ignoring ASCII case, without
+/// copying `hay`.
+fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 #[cfg(test)]
@@ -187,6 +212,13 @@ mod tests {
         assert!(t[2].has_attr("download"));
         assert_eq!(t[6].raw_text.as_deref(), Some("a{b:c}"));
         assert!(t[3].closing);
+        let t = tags("<SCRIPT>a</Script><b>");
+        assert_eq!(t[0].raw_text.as_deref(), Some("a"));
+        let lines = Lines::new("a\nb\n\nc");
+        assert_eq!(
+            [0, 1, 2, 3, 4, 5, 99].map(|o| lines.of(o)),
+            [1, 1, 2, 2, 3, 4, 4]
+        );
     }
 
     #[test]

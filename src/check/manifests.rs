@@ -9,7 +9,9 @@ use plist::Value;
 use super::Problem;
 use super::pages::site_path;
 use crate::config::Config;
+use crate::ipa::plist_depth::check_plist_shape;
 use crate::ipa::{ReadOptions, hash_file, read_ipa_with};
+use crate::limits::MAX_MANIFEST_BYTES;
 use crate::model::Release;
 
 pub fn check_manifests(
@@ -41,33 +43,44 @@ fn check_one(
     let file = path.display().to_string();
     let rebuild = "build the site again with otasite; do not edit manifests by hand";
     let mut p = Vec::new();
-    // The plist reader accepts characters that XML 1.0 (and so iOS's parser) refuses.
-    if let Some(bad) = std::fs::read(path).ok().and_then(|b| {
-        String::from_utf8_lossy(&b)
-            .chars()
-            .find(|&c| !crate::text::is_xml_char(c))
-    }) {
-        p.push(Problem::error(
+    let invalid = |why: String| {
+        Problem::error(
             "manifest-invalid",
             &file,
-            format!(
-                "the manifest holds the character U+{:04X}, which XML forbids: iOS says \
-                 \"Invalid manifest\"",
-                bad as u32
-            ),
+            format!("{why}: iOS says \"Invalid manifest\""),
             rebuild,
-        ));
+        )
+    };
+    // Bounded, a regular file only (never a FIFO or device planted in the output).
+    let bytes = match crate::limits::read_limited(
+        path,
+        MAX_MANIFEST_BYTES,
+        "manifest (limits::MAX_MANIFEST_BYTES)",
+    ) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            p.push(invalid(format!("{e:#}")));
+            return p;
+        }
+    };
+    // The plist reader accepts characters that XML 1.0 (and so iOS's parser) refuses.
+    if let Some(bad) = String::from_utf8_lossy(&bytes)
+        .chars()
+        .find(|&c| !crate::text::is_xml_char(c))
+    {
+        p.push(invalid(format!(
+            "the manifest holds the character U+{:04X}, which XML forbids",
+            bad as u32
+        )));
         return p;
     }
-    let value = match Value::from_file(path) {
+    // The plist crate builds nested values by recursion: a deep one would overflow the stack.
+    let parsed = check_plist_shape(&bytes)
+        .and_then(|()| Value::from_reader(std::io::Cursor::new(&bytes)).map_err(|e| e.to_string()));
+    let value = match parsed {
         Ok(v) => v,
         Err(e) => {
-            p.push(Problem::error(
-                "manifest-invalid",
-                &file,
-                format!("the manifest does not parse ({e}): iOS says \"Invalid manifest\""),
-                rebuild,
-            ));
+            p.push(invalid(format!("the manifest does not parse ({e})")));
             return p;
         }
     };

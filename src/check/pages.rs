@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::Problem;
 use super::amp::amp_problems;
-use super::html::{decode_entities, line_of, tags};
+use super::html::{Lines, decode_entities, tags};
 use crate::config::Config;
 
 const PREFIX: &str = "itms-services://?action=download-manifest&url=";
@@ -34,12 +34,13 @@ pub fn check_pages(out: &Path, config: &Config) -> Vec<Problem> {
         for (line, code, message) in amp_problems(&html) {
             problems.push(Problem::error(code, at(line), message, "keep pages valid AMP: check the theme's templates and CSS against the official validator"));
         }
+        let lines = Lines::new(&html);
         let is_404 = path.file_name().is_some_and(|n| n == "404.html");
         for tag in tags(&html) {
             if tag.closing {
                 continue;
             }
-            let line = line_of(&html, tag.offset);
+            let line = lines.of(tag.offset);
             if tag.name == "a"
                 && let Some(raw) = tag.attr("href")
                 && decode_entities(raw).starts_with("itms-services:")

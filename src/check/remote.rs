@@ -3,14 +3,14 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use super::Problem;
-use crate::limits::MAX_REMOTE_BODY_BYTES;
+use crate::limits::{MAX_REMOTE_BODY_BYTES, REMOTE_CHECK_TIMEOUT, REMOTE_REQUEST_TIMEOUT};
 use crate::model::App;
 
 const TRIES: u32 = 3;
@@ -43,6 +43,7 @@ pub fn check_remote(
         format!("{base}/")
     };
     let agent = agent(ca)?;
+    let deadline = Instant::now() + REMOTE_CHECK_TIMEOUT;
     let mut p = Vec::new();
     if base.starts_with("http://") {
         p.push(Problem::error(
@@ -56,7 +57,7 @@ pub fn check_remote(
         for (rel, is_manifest) in [(r.manifest_path(), true), (r.ipa_path(), false)] {
             let url = format!("{base}{rel}");
             for method in ["HEAD", "GET"] {
-                let reply = match fetch(&agent, method, &url, !is_manifest) {
+                let reply = match fetch(&agent, method, &url, !is_manifest, deadline) {
                     Ok(reply) => reply,
                     Err(e) => {
                         // The host is unreachable or untrusted: say so once, not for every file.
@@ -89,7 +90,7 @@ fn agent(ca: Option<&Path>) -> Result<Agent> {
         tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
     }
     Ok(Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(20)))
+        .timeout_global(Some(REMOTE_REQUEST_TIMEOUT))
         .max_redirects(0)
         .max_redirects_will_error(false)
         .http_status_as_error(false)
@@ -99,23 +100,85 @@ fn agent(ca: Option<&Path>) -> Result<Agent> {
         .into())
 }
 
-/// One request with bounded retries on connection failures; an unreachable or untrusted host
-/// becomes the finding to report.
-fn fetch(agent: &Agent, method: &str, url: &str, ranged: bool) -> Result<Reply, Problem> {
+/// The finding when the server is too slow: a request not answered whole within
+/// [`REMOTE_REQUEST_TIMEOUT`] (headers and body), or the whole check past
+/// [`REMOTE_CHECK_TIMEOUT`]. It ends the check, as a slow server would make every other
+/// request wait as long.
+fn too_slow(url: &str, whole_check: bool) -> Problem {
+    let message = if whole_check {
+        format!(
+            "the checks of the deployed copy took over {} s (limits::REMOTE_CHECK_TIMEOUT); \
+             the files after this one were not checked",
+            REMOTE_CHECK_TIMEOUT.as_secs()
+        )
+    } else {
+        format!(
+            "no whole answer within {} s (limits::REMOTE_REQUEST_TIMEOUT): the install daemon \
+             gives up on a server this slow",
+            REMOTE_REQUEST_TIMEOUT.as_secs()
+        )
+    };
+    Problem::error(
+        "remote-slow",
+        url,
+        message,
+        "check that the server and the network are up and fast, then run check again",
+    )
+}
+
+/// Whether a failed read or request ran out of time (ureq's own timeout, or the socket's).
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    ) || e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        .is_some_and(|inner| matches!(inner, ureq::Error::Timeout(_)))
+}
+
+/// One request with bounded retries on connection failures; an unreachable, untrusted or slow
+/// host becomes the finding to report. Each request gets [`REMOTE_REQUEST_TIMEOUT`] in all
+/// (never more than is left until `deadline`), and a timeout is not retried.
+fn fetch(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+    ranged: bool,
+    deadline: Instant,
+) -> Result<Reply, Problem> {
     let mut last = String::new();
     for attempt in 0..TRIES {
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(300 * u64::from(attempt)));
         }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(too_slow(url, true));
+        }
+        let timeout = Some(left.min(REMOTE_REQUEST_TIMEOUT));
         let result = if method == "HEAD" {
-            agent.head(url).call()
+            agent
+                .head(url)
+                .config()
+                .timeout_global(timeout)
+                .build()
+                .call()
         } else if ranged {
             agent
                 .get(url)
                 .header("Range", format!("bytes=0-{}", RANGE_BYTES - 1))
+                .config()
+                .timeout_global(timeout)
+                .build()
                 .call()
         } else {
-            agent.get(url).call()
+            agent
+                .get(url)
+                .config()
+                .timeout_global(timeout)
+                .build()
+                .call()
         };
         match result {
             Ok(mut resp) => {
@@ -138,6 +201,13 @@ fn fetch(agent: &Agent, method: &str, url: &str, ranged: bool) -> Result<Reply, 
                 let (body, body_problem) = if method == "GET" {
                     match read_body(resp.body_mut(), url, ranged) {
                         Ok(body) => (body, None),
+                        Err(problem) if problem.code == "remote-slow" => {
+                            return Err(if Instant::now() >= deadline {
+                                too_slow(url, true)
+                            } else {
+                                problem
+                            });
+                        }
                         Err(problem) => (Vec::new(), Some(problem)),
                     }
                 } else {
@@ -152,6 +222,12 @@ fn fetch(agent: &Agent, method: &str, url: &str, ranged: bool) -> Result<Reply, 
                     body,
                     body_problem,
                 });
+            }
+            Err(ureq::Error::Timeout(_)) => {
+                return Err(too_slow(url, Instant::now() >= deadline));
+            }
+            Err(ureq::Error::Io(e)) if timed_out(&e) => {
+                return Err(too_slow(url, Instant::now() >= deadline));
             }
             Err(e) => {
                 let text = format!("{e}");
@@ -189,9 +265,12 @@ fn read_body(body: &mut ureq::Body, url: &str, ranged: bool) -> Result<Vec<u8>, 
     let limit = MAX_REMOTE_BODY_BYTES;
     let mut bytes = Vec::new();
     if ranged {
-        // A server may ignore the range and send the whole IPA: that is fine for iOS.
-        let _ = body.as_reader().take(RANGE_BYTES).read_to_end(&mut bytes);
-        return Ok(bytes);
+        // A server may ignore the range and send the whole IPA: that is fine for iOS. A body
+        // that breaks off is compared as far as it came; one that stalls is too slow.
+        return match body.as_reader().take(RANGE_BYTES).read_to_end(&mut bytes) {
+            Err(e) if timed_out(&e) => Err(too_slow(url, false)),
+            _ => Ok(bytes),
+        };
     }
     let read = body
         .with_config()
@@ -222,6 +301,7 @@ fn read_body(body: &mut ureq::Body, url: &str, ranged: bool) -> Result<Vec<u8>, 
         {
             Err(too_large())
         }
+        Err(e) if timed_out(&e) => Err(too_slow(url, false)),
         Err(e) => Err(Problem::error(
             "remote-unreachable",
             url,

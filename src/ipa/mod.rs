@@ -5,7 +5,7 @@ mod ber;
 pub mod bundle;
 mod icons;
 pub mod info_plist;
-mod plist_depth;
+pub(crate) mod plist_depth;
 pub mod profile;
 
 use std::fs::File;
