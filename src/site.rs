@@ -517,6 +517,9 @@ fn static_files(
         return Ok(Vec::new());
     }
     let mut files = Vec::new();
+    // Compared without case: on a case-insensitive file system `Index.html` is `index.html`.
+    let generated: std::collections::HashMap<String, &String> =
+        generated.iter().map(|g| (g.to_lowercase(), g)).collect();
     let base = std::fs::canonicalize(static_dir)
         .with_context(|| format!("cannot read {}", static_dir.display()))?;
     for entry in crate::walk::walk(static_dir, &|_| false) {
@@ -551,9 +554,9 @@ fn static_files(
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/");
-        if generated.contains(&rel) {
+        if let Some(own) = generated.get(&rel.to_lowercase()) {
             bail!(
-                "{}: otasite generates {rel} itself; remove or rename the static file",
+                "{}: otasite generates {own} itself; remove or rename the static file",
                 entry.path.display()
             );
         }

@@ -2340,3 +2340,17 @@ fn check_never_prints_terminal_escapes_from_the_output() {
     );
     assert!(ran.stdout.contains("\\u{1b}"), "{:?}", ran.stdout);
 }
+
+#[test]
+fn a_static_file_named_like_a_generated_one_in_another_case_names_the_file() {
+    // 70. `static/Index.html` beside the generated `index.html`.
+    let site = site_with(&[
+        ("releases/A.ipa", good("1.0")),
+        ("static/Index.html", b"x".to_vec()),
+    ]);
+    run(
+        "static Index.html",
+        &site,
+        Expect::Fails(&["static/Index.html", "generates index.html itself"]),
+    );
+}
