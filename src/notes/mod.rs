@@ -10,6 +10,7 @@ use anyhow::{Result, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
+pub(crate) use markdown::amp_forbids_id;
 pub use markdown::{ImageSrc, escape_attr, image_refs, is_safe_url, render_markdown};
 
 use crate::{config::key_line, config::yaml_error, limits};
