@@ -2135,3 +2135,38 @@ fn a_previous_output_reaching_elsewhere_is_not_carried_over() {
     assert_eq!(std::fs::metadata(&theirs).unwrap().nlink(), 1);
     assert_output_free_of(&site, "\u{0}never");
 }
+
+// ---- attack round: notes, zip, plist ----
+
+/// 40,000 references to one 16 MiB image (`a.png?1`, `a.png?2`...: 640 GB to read and hash
+/// when each reference was a new image) build in seconds, into one copy of the file.
+#[test]
+fn many_references_to_one_image_read_it_once() {
+    let mut png = otasite::icon::encode_png(&otasite::testkit::icon_image(4, [1, 2, 3]));
+    png.resize(16 << 20, 0);
+    let notes: String = (0..40_000)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("![](a.png?{i})\n")
+            } else {
+                format!("![](a%2Epng#{i})\n")
+            }
+        })
+        .collect();
+    let site = site_with(&[
+        ("releases/A.ipa", good("1.0")),
+        ("releases/a.png", png),
+        ("releases/A.md", notes.into_bytes()),
+    ]);
+    let start = Instant::now();
+    run("40,000 references to one image", &site, Expect::Builds(""));
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    let img = std::fs::read_dir(site.public().join("apps/com.h.good/1.0-1/img"))
+        .unwrap()
+        .count();
+    assert_eq!(img, 1, "one image, one copy");
+}
