@@ -2170,3 +2170,46 @@ fn many_references_to_one_image_read_it_once() {
         .count();
     assert_eq!(img, 1, "one image, one copy");
 }
+
+/// A direction override (U+202E) in an app's name, version or notes title ran on past it on
+/// the page: "Acme\u{202E}" before "1.2.3 (45)" showed the version backwards. None reaches
+/// the output, pages, feeds, manifests or `releases.json`.
+#[test]
+fn direction_overrides_never_reach_the_output() {
+    let ipa = IpaSpec::new("com.h.rlo", "1.2.3\u{2066}", "45")
+        .name("Acme \u{202E}")
+        .to_bytes();
+    let site = site_with(&[
+        ("releases/A.ipa", ipa),
+        (
+            "releases/A.md",
+            "---\ntitle: \"New \\u202E 1.2.3\"\nsummary: \"x\\u202Dy\"\n---\n# Fix\n"
+                .as_bytes()
+                .to_vec(),
+        ),
+    ]);
+    run("direction overrides", &site, Expect::Builds(""));
+    let mut texts = 0;
+    for entry in walkdir::WalkDir::new(site.public()) {
+        let path = entry.unwrap().into_path();
+        // The IPA itself is copied as it is; everything otasite writes is checked.
+        if !["html", "xml", "json", "plist"]
+            .iter()
+            .any(|e| path.extension().is_some_and(|x| x == *e))
+        {
+            continue;
+        }
+        texts += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains(['\u{202E}', '\u{202D}', '\u{2066}']),
+            "{} holds a direction override",
+            path.display()
+        );
+    }
+    assert!(texts >= 8, "{texts} files checked");
+    assert!(
+        site.read("apps/com.h.rlo/index.html")
+            .contains("New  1.2.3")
+    );
+}

@@ -346,11 +346,18 @@ pub fn parse_notes(text: &str, file: &Path) -> Result<Notes> {
         );
     }
     Ok(Notes {
-        title: front.title.filter(|t| !t.trim().is_empty()),
+        // Shown on one line in pages and feeds: no direction override may run on from it.
+        title: front
+            .title
+            .map(|t| crate::text::one_line(&t))
+            .filter(|t| !t.trim().is_empty()),
         date,
         channel,
         draft: front.draft,
-        summary: front.summary.filter(|s| !s.trim().is_empty()),
+        summary: front
+            .summary
+            .map(|s| crate::text::display_safe(&s))
+            .filter(|s| !s.trim().is_empty()),
         private: front.private,
         markdown: body.to_string(),
         images: Vec::new(),
@@ -420,6 +427,16 @@ mod tests {
         assert!(n.html("").contains("<h1 id=\"hello\">Hello</h1>"));
         assert_eq!(n.body_line, 6);
         assert!(!n.draft);
+    }
+
+    #[test]
+    fn title_and_summary_carry_no_direction_override() {
+        let n = parse(
+            "---\ntitle: \"Fix \\u202E\\u0007 3.2.1\\n\"\nsummary: \"a\\u2066b\\nc\\u0000\"\n---\n",
+        )
+        .unwrap();
+        assert_eq!(n.title.as_deref(), Some("Fix  3.2.1 "));
+        assert_eq!(n.summary.as_deref(), Some("ab\nc"));
     }
 
     #[test]
