@@ -389,7 +389,15 @@ fn split_front_matter<'a>(text: &'a str, file: &Path) -> Result<(Option<&'a str>
 }
 
 /// Accepts `2024-05-01`, `2024-05-01 14:30[:00]`, `2024-05-01T14:30[:00]` and RFC 3339.
+///
+/// The year (in UTC) must have four digits: feeds and `releases.json` write the date as RFC
+/// 3339, which has no `-0001` or `+12345` (chrono reads and writes both).
 pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    use chrono::Datelike as _;
+    parse_any_date(s).filter(|d| (0..=9999).contains(&d.year()))
+}
+
+fn parse_any_date(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc));
     }
@@ -520,5 +528,9 @@ mod tests {
             assert!(parse_date(s).is_some(), "{s}");
         }
         assert!(parse_date("2024-13-01").is_none());
+        for s in ["-0001-01-01", "+12345-01-01", "9999-12-31T23:59:59-01:00"] {
+            assert!(parse_date(s).is_none(), "{s}");
+        }
+        assert!(parse_date("0000-01-01").is_some());
     }
 }
