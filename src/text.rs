@@ -9,16 +9,31 @@ pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
 }
 
+/// Whether `c` embeds, overrides or isolates a direction (U+202A-U+202E, U+2066-U+2069): in a
+/// name or title it runs on past its own text, so `Acme\u{202E}` shows the version written after
+/// it backwards (`1.2.3` as `3.2.1`) on the page.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text shown on a page or in a feed: without what XML 1.0 forbids and without direction
+/// overrides (see [`is_bidi_control`]); line breaks are kept.
+pub fn display_safe(s: &str) -> String {
+    s.chars()
+        .filter(|&c| is_xml_char(c) && !is_bidi_control(c))
+        .collect()
+}
+
 /// `s` without the characters XML 1.0 forbids.
 pub fn xml_safe(s: &str) -> String {
     s.chars().filter(|&c| is_xml_char(c)).collect()
 }
 
-/// A one-line label from `s`: forbidden characters dropped, and other control characters
-/// (newline, tab) turned into spaces, as names and versions are shown on one line.
+/// A one-line label from `s`: forbidden characters and direction overrides dropped, and other
+/// control characters (newline, tab) turned into spaces, as names and versions are shown on one line.
 pub fn one_line(s: &str) -> String {
     s.chars()
-        .filter(|&c| is_xml_char(c))
+        .filter(|&c| is_xml_char(c) && !is_bidi_control(c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
@@ -55,5 +70,7 @@ mod tests {
             printable("a\u{1b}]0;x\u{7}\u{9b}2J\u{7f}\tb\nc"),
             "a\\u{1b}]0;x\\u{7}\\u{9b}2J\\u{7f}\\u{9}b\\u{a}c"
         );
+        assert_eq!(one_line("Acme \u{202E}\u{2066}x\u{2069}\u{202C}"), "Acme x");
+        assert_eq!(display_safe("a\u{202E}\nb\u{0}\u{200F}"), "a\nb\u{200F}");
     }
 }

@@ -2354,3 +2354,81 @@ fn a_static_file_named_like_a_generated_one_in_another_case_names_the_file() {
         Expect::Fails(&["static/Index.html", "generates index.html itself"]),
     );
 }
+
+// ---- attack round: notes, zip, plist ----
+
+/// 40,000 references to one 16 MiB image (`a.png?1`, `a.png?2`...: 640 GB to read and hash
+/// when each reference was a new image) build in seconds, into one copy of the file.
+#[test]
+fn many_references_to_one_image_read_it_once() {
+    let mut png = otasite::icon::encode_png(&otasite::testkit::icon_image(4, [1, 2, 3]));
+    png.resize(16 << 20, 0);
+    let notes: String = (0..40_000)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("![](a.png?{i})\n")
+            } else {
+                format!("![](a%2Epng#{i})\n")
+            }
+        })
+        .collect();
+    let site = site_with(&[
+        ("releases/A.ipa", good("1.0")),
+        ("releases/a.png", png),
+        ("releases/A.md", notes.into_bytes()),
+    ]);
+    let start = Instant::now();
+    run("40,000 references to one image", &site, Expect::Builds(""));
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    let img = std::fs::read_dir(site.public().join("apps/com.h.good/1.0-1/img"))
+        .unwrap()
+        .count();
+    assert_eq!(img, 1, "one image, one copy");
+}
+
+/// A direction override (U+202E) in an app's name, version or notes title ran on past it on
+/// the page: "Acme\u{202E}" before "1.2.3 (45)" showed the version backwards. None reaches
+/// the output, pages, feeds, manifests or `releases.json`.
+#[test]
+fn direction_overrides_never_reach_the_output() {
+    let ipa = IpaSpec::new("com.h.rlo", "1.2.3\u{2066}", "45")
+        .name("Acme \u{202E}")
+        .to_bytes();
+    let site = site_with(&[
+        ("releases/A.ipa", ipa),
+        (
+            "releases/A.md",
+            "---\ntitle: \"New \\u202E 1.2.3\"\nsummary: \"x\\u202Dy\"\n---\n# Fix\n"
+                .as_bytes()
+                .to_vec(),
+        ),
+    ]);
+    run("direction overrides", &site, Expect::Builds(""));
+    let mut texts = 0;
+    for entry in walkdir::WalkDir::new(site.public()) {
+        let path = entry.unwrap().into_path();
+        // The IPA itself is copied as it is; everything otasite writes is checked.
+        if !["html", "xml", "json", "plist"]
+            .iter()
+            .any(|e| path.extension().is_some_and(|x| x == *e))
+        {
+            continue;
+        }
+        texts += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains(['\u{202E}', '\u{202D}', '\u{2066}']),
+            "{} holds a direction override",
+            path.display()
+        );
+    }
+    assert!(texts >= 8, "{texts} files checked");
+    assert!(
+        site.read("apps/com.h.rlo/index.html")
+            .contains("New  1.2.3")
+    );
+}

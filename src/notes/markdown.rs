@@ -50,6 +50,7 @@ pub fn render_markdown(markdown: &str, images: &dyn Fn(&str) -> Option<ImageSrc>
             ids: Anchors::default(),
             links: Vec::new(),
             image: None,
+            footnotes: HashMap::new(),
         },
     };
     let mut html_out = String::with_capacity(markdown.len() * 3 / 2);
@@ -103,6 +104,8 @@ struct Rewrite<'i> {
     links: Vec<Option<Event<'static>>>,
     /// Inside an image: its destination and the alt text so far.
     image: Option<(String, String)>,
+    /// The anchor of each footnote label (lower case), shared by its references and definition.
+    footnotes: HashMap<String, String>,
 }
 
 impl Rewrite<'_> {
@@ -176,6 +179,14 @@ impl Rewrite<'_> {
             Event::Start(Tag::Image { dest_url, .. }) => {
                 self.image = Some((dest_url.to_string(), String::new()));
             }
+            // A footnote's label would become an `id` as written (spaces, quotes, `__amp_x`,
+            // the id of a heading): it gets an anchor like a heading's, `fn-<label>`.
+            Event::FootnoteReference(label) => {
+                out.push_back(Event::FootnoteReference(self.footnote_id(&label)))
+            }
+            Event::Start(Tag::FootnoteDefinition(label)) => out.push_back(Event::Start(
+                Tag::FootnoteDefinition(self.footnote_id(&label)),
+            )),
             // `<input type=checkbox>` outside a form is not worth the AMP risk: use glyphs.
             Event::TaskListMarker(done) => out.push_back(Event::Text(CowStr::Borrowed(if done {
                 "\u{2611} "
@@ -184,6 +195,17 @@ impl Rewrite<'_> {
             }))),
             other => out.push_back(other),
         }
+    }
+}
+
+impl Rewrite<'_> {
+    fn footnote_id<'a>(&mut self, label: &str) -> CowStr<'a> {
+        let ids = &mut self.ids;
+        let id = self
+            .footnotes
+            .entry(label.to_lowercase())
+            .or_insert_with(|| ids.unique(&format!("fn-{}", crate::urls::slugify(label, "note"))));
+        CowStr::from(id.clone())
     }
 }
 
@@ -210,6 +232,13 @@ struct Anchors {
 
 impl Anchors {
     fn unique(&mut self, base: &str) -> String {
+        let prefixed;
+        let base = if amp_forbids_id(base) {
+            prefixed = format!("section-{base}");
+            prefixed.as_str()
+        } else {
+            base
+        };
         if self.used.insert(base.to_string()) {
             return base.to_string();
         }
@@ -222,6 +251,132 @@ impl Anchors {
             }
         }
     }
+}
+
+/// Whether the AMP validator refuses `id` (case-insensitively): names the AMP runtime
+/// reserves (`__amp_…`, `i-amphtml-…`) and DOM property names an element id would shadow.
+/// Only what a slug can spell is listed (lower-case ASCII letters, digits, `.`, `_`, `-`).
+pub(crate) fn amp_forbids_id(id: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "__count__",
+        "__definegetter__",
+        "__definesetter__",
+        "__lookupgetter__",
+        "__lookupsetter__",
+        "__nosuchmethod__",
+        "__parent__",
+        "__proto__",
+        "acceptcharset",
+        "addeventlistener",
+        "appendchild",
+        "assignedslot",
+        "attachshadow",
+        "baseuri",
+        "checkvalidity",
+        "childelementcount",
+        "childnodes",
+        "classlist",
+        "classname",
+        "clientheight",
+        "clientleft",
+        "clienttop",
+        "clientwidth",
+        "comparedocumentposition",
+        "computedname",
+        "computedrole",
+        "contenteditable",
+        "createshadowroot",
+        "enqueaction",
+        "firstchild",
+        "firstelementchild",
+        "getanimations",
+        "getattribute",
+        "getattributens",
+        "getattributenode",
+        "getattributenodens",
+        "getboundingclientrect",
+        "getclientrects",
+        "getdestinationinsertionpoints",
+        "getelementsbyclassname",
+        "getelementsbytagname",
+        "getelementsbytagnamens",
+        "getrootnode",
+        "hasattribute",
+        "hasattributens",
+        "hasattributes",
+        "haschildnodes",
+        "haspointercapture",
+        "innerhtml",
+        "innertext",
+        "inputmode",
+        "insertadjacentelement",
+        "insertadjacenthtml",
+        "insertadjacenttext",
+        "iscontenteditable",
+        "isdefaultnamespace",
+        "isequalnode",
+        "issamenode",
+        "lastchild",
+        "lastelementchild",
+        "lookupnamespaceuri",
+        "namespaceuri",
+        "nextelementsibling",
+        "nextsibling",
+        "nodename",
+        "nodetype",
+        "nodevalue",
+        "offsetheight",
+        "offsetleft",
+        "offsetparent",
+        "offsettop",
+        "offsetwidth",
+        "outerhtml",
+        "outertext",
+        "ownerdocument",
+        "parentelement",
+        "parentnode",
+        "previouselementsibling",
+        "previoussibling",
+        "queryselector",
+        "queryselectorall",
+        "releasepointercapture",
+        "removeattribute",
+        "removeattributens",
+        "removeattributenode",
+        "removechild",
+        "removeeventlistener",
+        "replacechild",
+        "requestfullscreen",
+        "requestpointerlock",
+        "scrollheight",
+        "scrollintoview",
+        "scrollintoviewifneeded",
+        "scrollleft",
+        "scrolltop",
+        "scrollwidth",
+        "setattribute",
+        "setattributens",
+        "setattributenode",
+        "setattributenodens",
+        "setpointercapture",
+        "shadowroot",
+        "stylemap",
+        "tabindex",
+        "tagname",
+        "textcontent",
+        "tostring",
+        "valueof",
+    ];
+    let id = id.to_ascii_lowercase();
+    let vendor = ["webkit", "moz", "ms", "o"].iter().any(|v| {
+        id.strip_prefix(v).is_some_and(|rest| {
+            ["dropzone", "matchesselector", "requestfullscreen"].contains(&rest)
+        })
+    });
+    id.starts_with("__amp_")
+        || id.starts_with("i-amphtml-")
+        || vendor
+        || NAMES.contains(&id.as_str())
 }
 
 fn amp_img(img: &ImageSrc, alt: &str) -> String {
@@ -434,6 +589,45 @@ mod tests {
         assert_no_active_content(&html);
         assert!(html.contains("a shot"));
         assert!(html.contains("\u{2611} done"));
+    }
+
+    #[test]
+    fn footnote_labels_and_headings_make_anchors_amp_accepts() {
+        let html = render_markdown_plain(
+            "# main\n\n# `__amp_x`\n\n# toString\n\n# i-amphtml-x\n\n\
+             A[^main] b[^\"><x y] c[^__amp_x] d[^Main]\n\n\
+             [^main]: one\n[^\"><x y]: two\n[^__amp_x]: three\n",
+        );
+        let ids: Vec<&str> = html
+            .split(" id=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "main",
+                "section-__amp_x",
+                "section-tostring",
+                "section-i-amphtml-x",
+                "fn-main",
+                "fn-x-y",
+                "fn-__amp_x"
+            ],
+            "{html}"
+        );
+        // References point at the definitions' anchors, numbered as before.
+        assert!(html.contains("<a href=\"#fn-main\">1</a>"), "{html}");
+        assert!(html.contains("<a href=\"#fn-x-y\">2</a>"), "{html}");
+        assert!(html.contains("<a href=\"#fn-__amp_x\">3</a>"), "{html}");
+        assert_eq!(html.matches("href=\"#fn-main\"").count(), 2, "{html}");
+        assert!(
+            html.contains("id=\"fn-main\"><sup class=\"footnote-definition-label\">1</sup>"),
+            "{html}"
+        );
+        for id in ids {
+            assert!(!amp_forbids_id(id), "{id}");
+        }
     }
 
     #[test]

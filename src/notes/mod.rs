@@ -10,6 +10,7 @@ use anyhow::{Result, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
+pub(crate) use markdown::amp_forbids_id;
 pub use markdown::{ImageSrc, escape_attr, image_refs, is_safe_url, render_markdown};
 
 use crate::{config::key_line, config::yaml_error, limits};
@@ -83,15 +84,17 @@ impl Notes {
     }
 
     fn render_html(&self, image_dir: &str) -> String {
+        let by_reference: std::collections::HashMap<&str, &NoteImage> = self
+            .images
+            .iter()
+            .map(|i| (i.reference.as_str(), i))
+            .collect();
         render_markdown(&self.markdown, &|reference| {
-            self.images
-                .iter()
-                .find(|i| i.reference == reference)
-                .map(|i| ImageSrc {
-                    src: format!("{image_dir}{}", i.file_name),
-                    width: i.width,
-                    height: i.height,
-                })
+            by_reference.get(reference).map(|i| ImageSrc {
+                src: format!("{image_dir}{}", i.file_name),
+                width: i.width,
+                height: i.height,
+            })
         })
     }
 }
@@ -179,20 +182,29 @@ mod parse_budget {
 }
 
 /// Resolves the local images a note references; a missing one is an error with its line.
+///
+/// References are many where files are few (`a.png?1`, `a.png?2`... 150,000 of them fit in a
+/// notes file): each file is sized, read and hashed once, found by its identity on disk.
 fn find_images(notes: &Notes, path: &Path) -> Result<Vec<NoteImage>> {
+    use std::collections::{HashMap, HashSet};
     let dir = path.parent().unwrap_or(Path::new("."));
+    let base = std::fs::canonicalize(dir).ok();
     let mut images: Vec<NoteImage> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    // A file's identity -> index in `images` of the first reference to it.
+    let mut files: HashMap<FileId, usize> = HashMap::new();
     for (reference, offset) in image_refs(&notes.markdown) {
-        let line = notes.body_line + notes.markdown[..offset].matches('\n').count();
-        let at = format!("{}:{line}", path.display());
         let lower = reference.to_ascii_lowercase();
-        if lower.contains(':')
-            || lower.starts_with("//")
-            || images.iter().any(|i| i.reference == reference)
-        {
+        if lower.contains(':') || lower.starts_with("//") || seen.contains(&reference) {
             // Remote and data URLs cannot be sized for AMP: their alt text is shown instead.
             continue;
         }
+        seen.insert(reference.clone());
+        // Counting lines is linear in the text: only done for a message.
+        let at = || {
+            let line = notes.body_line + notes.markdown[..offset].matches('\n').count();
+            format!("{}:{line}", path.display())
+        };
         let decoded =
             percent_encoding::percent_decode_str(reference.split(['?', '#']).next().unwrap_or(""))
                 .decode_utf8_lossy()
@@ -204,28 +216,45 @@ fn find_images(notes: &Notes, path: &Path) -> Result<Vec<NoteImage>> {
                 .all(|c| matches!(c, std::path::Component::Normal(_)))
         {
             bail!(
-                "{at}: image {reference:?} must be a file next to the notes (no `..`, no absolute path)"
+                "{}: image {reference:?} must be a file next to the notes (no `..`, no absolute path)",
+                at()
             );
         }
         let source = dir.join(rel);
-        if !source.is_file() {
+        let meta = std::fs::metadata(&source).ok().filter(|m| m.is_file());
+        let Some(meta) = meta else {
             bail!(
-                "{at}: image {reference:?} not found: put {} next to the notes file, or fix the name",
+                "{}: image {reference:?} not found: put {} next to the notes file, or fix the name",
+                at(),
                 source.display()
             );
+        };
+        let id = file_id(&source, &meta);
+        if let Some(&first) = files.get(&id) {
+            // The same file again: the first reference checked, sized and hashed it.
+            let image = NoteImage {
+                reference,
+                ..images[first].clone()
+            };
+            images.push(image);
+            continue;
         }
         // A symbolic link must not smuggle a file from elsewhere onto the public site.
-        let inside = match (std::fs::canonicalize(&source), std::fs::canonicalize(dir)) {
-            (Ok(real), Ok(base)) => real.starts_with(base),
+        let inside = match (std::fs::canonicalize(&source), &base) {
+            (Ok(real), Some(base)) => real.starts_with(base),
             _ => false,
         };
         if !inside {
             bail!(
-                "{at}: image {reference:?} is a link to a file outside the notes folder; copy the image next to the notes instead"
+                "{}: image {reference:?} is a link to a file outside the notes folder; copy the image next to the notes instead",
+                at()
             );
         }
         let size = imagesize::size(&source).map_err(|e| {
-            anyhow::anyhow!("{at}: {reference:?} is not a PNG, JPEG, GIF or WebP image ({e})")
+            anyhow::anyhow!(
+                "{}: {reference:?} is not a PNG, JPEG, GIF or WebP image ({e})",
+                at()
+            )
         })?;
         let bytes = limits::read_limited(&source, limits::MAX_NOTE_IMAGE_BYTES, "image")?;
         let digest = crate::ipa::to_hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
@@ -237,6 +266,7 @@ fn find_images(notes: &Notes, path: &Path) -> Result<Vec<NoteImage>> {
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_else(|| "img".into());
+        files.insert(id, images.len());
         images.push(NoteImage {
             file_name: format!(
                 "{}-{}.{}",
@@ -251,6 +281,24 @@ fn find_images(notes: &Notes, path: &Path) -> Result<Vec<NoteImage>> {
         });
     }
     Ok(images)
+}
+
+/// A file's identity on disk: a hard link or another spelling (`A.png` on a case-insensitive
+/// disk) is the same file.
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+#[cfg(unix)]
+fn file_id(_path: &Path, meta: &std::fs::Metadata) -> FileId {
+    use std::os::unix::fs::MetadataExt as _;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path, _meta: &std::fs::Metadata) -> FileId {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Parses notes text; `file` is used only in messages.
@@ -298,11 +346,18 @@ pub fn parse_notes(text: &str, file: &Path) -> Result<Notes> {
         );
     }
     Ok(Notes {
-        title: front.title.filter(|t| !t.trim().is_empty()),
+        // Shown on one line in pages and feeds: no direction override may run on from it.
+        title: front
+            .title
+            .map(|t| crate::text::one_line(&t))
+            .filter(|t| !t.trim().is_empty()),
         date,
         channel,
         draft: front.draft,
-        summary: front.summary.filter(|s| !s.trim().is_empty()),
+        summary: front
+            .summary
+            .map(|s| crate::text::display_safe(&s))
+            .filter(|s| !s.trim().is_empty()),
         private: front.private,
         markdown: body.to_string(),
         images: Vec::new(),
@@ -334,7 +389,15 @@ fn split_front_matter<'a>(text: &'a str, file: &Path) -> Result<(Option<&'a str>
 }
 
 /// Accepts `2024-05-01`, `2024-05-01 14:30[:00]`, `2024-05-01T14:30[:00]` and RFC 3339.
+///
+/// The year (in UTC) must have four digits: feeds and `releases.json` write the date as RFC
+/// 3339, which has no `-0001` or `+12345` (chrono reads and writes both).
 pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    use chrono::Datelike as _;
+    parse_any_date(s).filter(|d| (0..=9999).contains(&d.year()))
+}
+
+fn parse_any_date(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc));
     }
@@ -372,6 +435,16 @@ mod tests {
         assert!(n.html("").contains("<h1 id=\"hello\">Hello</h1>"));
         assert_eq!(n.body_line, 6);
         assert!(!n.draft);
+    }
+
+    #[test]
+    fn title_and_summary_carry_no_direction_override() {
+        let n = parse(
+            "---\ntitle: \"Fix \\u202E\\u0007 3.2.1\\n\"\nsummary: \"a\\u2066b\\nc\\u0000\"\n---\n",
+        )
+        .unwrap();
+        assert_eq!(n.title.as_deref(), Some("Fix  3.2.1 "));
+        assert_eq!(n.summary.as_deref(), Some("ab\nc"));
     }
 
     #[test]
@@ -455,5 +528,9 @@ mod tests {
             assert!(parse_date(s).is_some(), "{s}");
         }
         assert!(parse_date("2024-13-01").is_none());
+        for s in ["-0001-01-01", "+12345-01-01", "9999-12-31T23:59:59-01:00"] {
+            assert!(parse_date(s).is_none(), "{s}");
+        }
+        assert!(parse_date("0000-01-01").is_some());
     }
 }

@@ -241,7 +241,12 @@ fn release_files(
         path: release.ipa_path(),
         content: Content::Source(release.ipa.path.clone()),
     });
+    // Many references to one image are one file.
+    let mut copied = std::collections::HashSet::new();
     for image in &release.notes.images {
+        if !copied.insert(image.file_name.as_str()) {
+            continue;
+        }
         files.push(OutFile {
             path: release.image_path(&image.file_name),
             content: Content::Source(image.source.clone()),
