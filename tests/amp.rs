@@ -8,16 +8,7 @@ use otasite::testkit::IpaSpec;
 
 #[test]
 fn example_site_is_amp_valid_with_valid_manifests() {
-    let out_dir = tempfile::tempdir().unwrap();
-    let public = out_dir.path().join("public");
-    let out = otasite()
-        .arg("build")
-        .arg(project_dir().join("example-site"))
-        .arg("-o")
-        .arg(&public)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (_out_dir, public) = built_example_site();
     let pages = files_ending(&public, ".html");
     assert!(pages.len() >= 10, "{} pages", pages.len());
     assert_amp_valid(&pages);

@@ -375,18 +375,8 @@ fn url_paths(public: &Path) -> Vec<String> {
 /// release folders have dots or none (`com.acme.app/`, `localapp/`, `3.1-3.1/`, `2-7/`), with
 /// icons, notes images and a beta channel. Each is built into its own output folder.
 fn engine_sites() -> Vec<(String, tempfile::TempDir, PathBuf)> {
-    let mut sites = Vec::new();
-    let out = tempfile::tempdir().unwrap();
-    let public = out.path().join("public");
-    let built = otasite()
-        .arg("build")
-        .arg(project_dir().join("example-site"))
-        .arg("-o")
-        .arg(&public)
-        .output()
-        .unwrap();
-    assert!(built.status.success(), "{}", stderr(&built));
-    sites.push(("example site".to_string(), out, public));
+    let (out, public) = built_example_site();
+    let mut sites = vec![("example site".to_string(), out, public)];
 
     let site = TestSite::basic();
     for (i, (bundle, version, build)) in [

@@ -145,6 +145,21 @@ pub fn missing_tool(what: &str, how: &str) {
     );
 }
 
+/// The example site built into a temporary output folder (kept alive by the returned guard).
+pub fn built_example_site() -> (TempDir, PathBuf) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let public = out_dir.path().join("public");
+    let out = otasite()
+        .arg("build")
+        .arg(project_dir().join("example-site"))
+        .arg("-o")
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    (out_dir, public)
+}
+
 pub fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
