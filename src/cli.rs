@@ -225,7 +225,7 @@ fn run_build(args: BuildArgs) -> Result<()> {
     };
     let report = build(&opts)?;
     for w in &report.warnings {
-        say!("warning: {w}");
+        say!("warning: {}", crate::text::printable(&w.to_string()));
     }
     for url in &report.private_urls {
         say!("private: {url}");
@@ -308,7 +308,7 @@ fn run_check(args: CheckArgs) -> Result<()> {
             out!(
                 "{level}[{}] {}\n  {}\n  fix: {}\n",
                 p.code,
-                show(&p.file),
+                show(&p.location()),
                 show(&p.message),
                 show(&p.fix)
             )?;

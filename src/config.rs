@@ -145,7 +145,9 @@ impl Config {
             );
         }
         let mut hosting = raw.hosting.unwrap_or_else(|| Host::ALL.to_vec());
-        hosting.dedup();
+        // Each host once, in the order first named: `[nginx, apache, nginx]` is two hosts.
+        let mut named = std::collections::HashSet::new();
+        hosting.retain(|h| named.insert(*h));
 
         Ok(Config {
             title,
@@ -318,6 +320,9 @@ mod tests {
         let c = parse("title: A\nbase_url: https://x.example/\nhosting: [github-pages, iis]\n")
             .unwrap();
         assert_eq!(c.hosting, vec![Host::GithubPages, Host::Iis]);
+        let c = parse("title: A\nbase_url: https://x.example/\nhosting: [nginx, apache, nginx]\n")
+            .unwrap();
+        assert_eq!(c.hosting, vec![Host::Nginx, Host::Apache]);
     }
 
     #[test]

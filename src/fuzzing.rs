@@ -69,7 +69,7 @@ pub fn assert_safe_html(html: &str) {
             .contains(&name),
             "<{name}> in notes HTML: {html}"
         );
-        for attr in crate::check::html::tags(&format!("<{tag}>"))
+        for attr in crate::html::tags(&format!("<{tag}>"))
             .iter()
             .flat_map(|t| t.attrs.clone())
         {
@@ -100,7 +100,7 @@ pub fn assert_safe_html(html: &str) {
                 "id {value:?} in {html}"
             );
             if name == "href" || name == "src" {
-                let v: String = crate::check::html::decode_entities(&value)
+                let v: String = crate::html::decode_entities(&value)
                     .chars()
                     .filter(|c| !c.is_whitespace() && !c.is_control())
                     .collect();

@@ -98,7 +98,7 @@ pub fn to_json(file: &Path, item: &Inspected, now: DateTime<Utc>, devices: bool)
                 "width": i.width, "height": i.height, "crushed": i.crushed, "source": i.source,
             })),
             "profile": ipa.profile.as_ref().map(|p| profile_json(p, now, devices)),
-            "notes": ipa.notes,
+            "notes": ipa.warnings,
         }),
     }
 }
@@ -147,7 +147,7 @@ pub fn to_text(file: &Path, item: &Inspected, now: DateTime<Utc>, devices: bool)
                 None => "none readable (the site shows a placeholder)".into(),
             };
             row(&mut s, "Icon", &icon);
-            for n in &ipa.notes {
+            for n in &ipa.warnings {
                 row(&mut s, "Note", n);
             }
             if ipa.profile.is_none() {

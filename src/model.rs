@@ -326,7 +326,7 @@ mod tests {
                 has_profile: true,
                 icon: None,
                 profile: None,
-                notes: Vec::new(),
+                warnings: Vec::new(),
             }),
             notes: Notes {
                 channel: channel.into(),

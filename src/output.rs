@@ -17,8 +17,8 @@ use std::sync::Mutex;
 use anyhow::{Context as _, Result, bail};
 use rayon::prelude::*;
 
+use crate::files::{Content, OutFile};
 use crate::paths::open_regular;
-use crate::render::{Content, OutFile};
 
 /// A file every otasite output has; its absence marks a folder we did not make.
 const MARKER: &str = "releases.json";

@@ -555,7 +555,7 @@ fn amp_subset_checker_agrees_with_the_official_validator() {
         return;
     };
     for ((name, html), path) in cases.iter().zip(&files) {
-        let ours = otasite::check::amp::amp_problems(html);
+        let ours = otasite::rules::amp::amp_problems(html, name);
         let official_pass = official[path.to_string_lossy().as_ref()].is_ok();
         assert_eq!(
             ours.is_empty(),
@@ -563,4 +563,132 @@ fn amp_subset_checker_agrees_with_the_official_validator() {
             "{name}: ours {ours:?}, official pass = {official_pass}"
         );
     }
+}
+
+/// One rule set decides the build's warnings, `check`'s problems and what each page offers:
+/// a build that cannot install has no install link on any page, and says why.
+#[test]
+fn one_rule_decides_warning_problem_and_page() {
+    let site = TestSite::basic();
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let expired = ProfileSpec {
+        expires: std::time::SystemTime::now() - day,
+        created: std::time::SystemTime::now() - 300 * day,
+        ..ProfileSpec::ad_hoc(&[UDID])
+    };
+    let cases: [(&str, &str, IpaSpec); 6] = [
+        (
+            "com.expired",
+            "profile-expired",
+            IpaSpec {
+                profile: Some(expired),
+                ..spec("com.expired", "1.0", "1")
+            },
+        ),
+        (
+            "com.none",
+            "profile-missing",
+            IpaSpec::new("com.none", "1.0", "1"),
+        ),
+        (
+            "com.unsigned",
+            "ipa-unsigned",
+            IpaSpec {
+                signed: false,
+                ..spec("com.unsigned", "1.0", "1")
+            },
+        ),
+        (
+            "com.store",
+            "profile-app-store",
+            IpaSpec {
+                profile: Some(ProfileSpec::ad_hoc(&[])),
+                ..spec("com.store", "1.0", "1")
+            },
+        ),
+        (
+            "com.ent",
+            "",
+            IpaSpec {
+                profile: Some(ProfileSpec {
+                    all_devices: true,
+                    ..ProfileSpec::ad_hoc(&[])
+                }),
+                ..spec("com.ent", "1.0", "1")
+            },
+        ),
+        (
+            "com.dev",
+            "",
+            IpaSpec {
+                profile: Some(ProfileSpec {
+                    get_task_allow: true,
+                    ..ProfileSpec::ad_hoc(&[UDID])
+                }),
+                ..spec("com.dev", "1.0", "1")
+            },
+        ),
+    ];
+    for (bundle, _, ipa) in &cases {
+        site.add_ipa(&format!("releases/{bundle}.ipa"), ipa);
+    }
+    let out = site.build_ok(&["--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, checked) = check(&site, &[]);
+    let codes = |list: &serde_json::Value, bundle: &str| -> Vec<(String, String)> {
+        let file = format!("{bundle}.ipa");
+        (list.as_array().unwrap().iter())
+            .filter(|p| p["file"].as_str().unwrap().ends_with(&file))
+            .map(|p| (p["code"].to_string(), p["message"].to_string()))
+            .collect()
+    };
+    let index = site.read("index.html");
+    for (bundle, code, _) in &cases {
+        let warned = codes(&report["warnings"], bundle);
+        assert_eq!(
+            warned,
+            codes(&checked["problems"], bundle),
+            "{bundle}: the build and check say the same, in the same words"
+        );
+        let manifest = format!("apps%2F{bundle}%2F");
+        let pages = [
+            format!("apps/{bundle}/index.html"),
+            format!("apps/{bundle}/1.0-1/index.html"),
+            format!("apps/{bundle}/latest/index.html"),
+        ];
+        if code.is_empty() {
+            assert!(warned.is_empty(), "{bundle}: {warned:?}");
+            assert!(
+                index.contains(&manifest),
+                "{bundle} installs from the index"
+            );
+            let page = site.read(&pages[1]);
+            let steps = if *bundle == "com.ent" {
+                "VPN &amp; Device Management"
+            } else {
+                "Developer Mode"
+            };
+            assert!(page.contains(steps), "{bundle}: the steps for its kind");
+            continue;
+        }
+        assert!(
+            warned.iter().any(|(c, _)| c.trim_matches('"') == *code),
+            "{bundle}: {warned:?}"
+        );
+        assert!(
+            !index.contains(&manifest),
+            "{bundle}: no install link on the index"
+        );
+        for page in &pages {
+            let html = site.read(page);
+            assert!(!html.contains("itms-services:"), "{page}: no install link");
+            assert!(html.contains("class=\"warn\""), "{page}: says why");
+        }
+    }
+    assert_eq!(
+        report["warnings"].as_array().unwrap().len(),
+        4,
+        "one blocker each for four builds, nothing for the other two: {}",
+        report["warnings"]
+    );
 }

@@ -54,6 +54,7 @@ fn fixture_site() -> TestSite {
         "releases/other/Other.ipa",
         &IpaSpec {
             device_family: vec![2],
+            profile: Some(ProfileSpec::ad_hoc(&["00008030-00AA00BB00CC00DD"])),
             ..IpaSpec::new("com.fixture.other", "5.0", "500").name("Other <Tool>")
         },
     );

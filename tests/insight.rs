@@ -281,13 +281,16 @@ fn site_of_fixtures_shows_real_icons_profile_facts_and_no_udid() {
         "no install button for an App Store build"
     );
     let ent = site.read("apps/com.icyleaf.test.demo/1.0-1/index.html");
-    assert!(ent.contains("VPN &amp; Device Management") && ent.contains("Enterprise"));
-    let dev_page = site.read("apps/com.ineva.test-rtmp.test/1.0-1/index.html");
+    // Enterprise, but expired in 2022: the same rule as `check` puts the reason where the
+    // install button was, and no install link anywhere on the page.
+    assert!(ent.contains("Enterprise") && ent.contains("expired on 2022-01-15"));
     assert!(
-        dev_page.contains("Developer Mode")
-            && dev_page.contains("Development: 35 registered devices")
+        !ent.contains("itms-services://"),
+        "no install link for an expired build"
     );
-    assert!(dev_page.contains("expired on 2022-05-09"));
+    let dev_page = site.read("apps/com.ineva.test-rtmp.test/1.0-1/index.html");
+    assert!(dev_page.contains("Development: 35 registered devices"));
+    assert!(dev_page.contains("expired on 2022-05-09") && !dev_page.contains("itms-services://"));
 
     // Icons are real PNGs of the right sizes; the manifest names them.
     let dir = site.public().join("apps/com.icyleaf.bundle/1.0-1");
@@ -360,11 +363,12 @@ fn synthetic_profiles_drive_warnings_and_pages() {
     );
     let out = site.build_ok(&["--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let warnings: Vec<&str> = report["warnings"]
+    // Each warning is a problem: severity, code, file, message, fix.
+    let warnings: Vec<String> = report["warnings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| w.as_str().unwrap())
+        .map(|w| format!("{} {}: {}", w["code"], w["file"], w["message"]))
         .collect();
     assert!(
         warnings

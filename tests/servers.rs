@@ -761,6 +761,6 @@ fn host_limits_are_warnings_naming_the_file() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|w| w.as_str().unwrap().contains("Big.ipa"))
+            .any(|w| w["code"] == "host-limit" && w["file"].as_str().unwrap().contains("Big.ipa"))
     );
 }

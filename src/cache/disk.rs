@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::FileKey;
+use crate::icon::{ICON_SIDES, IconSet};
 use crate::ipa::Ipa;
 use crate::output::write_atomic;
 use crate::paths::open_regular;
@@ -35,7 +36,11 @@ const FORMAT: u32 = 2;
 const INDEX: &str = "ipas.json";
 
 /// The three icon files of a release: as found, 57 px, 512 px.
-const ICON_SUFFIXES: [&str; 3] = ["", "-57", "-512"];
+const ICON_SUFFIXES: IconSet<&str> = IconSet {
+    original: "",
+    display: "-57",
+    full_size: "-512",
+};
 
 #[derive(Serialize, Deserialize)]
 struct Index {
@@ -63,7 +68,7 @@ pub struct DiskCache {
     current: Mutex<BTreeMap<String, Entry>>,
     icons_used: Mutex<HashSet<String>>,
     /// Icon files read and checked while taking an IPA from the index, kept for `icons`.
-    verified_icons: Mutex<HashMap<String, [Vec<u8>; 3]>>,
+    verified_icons: Mutex<HashMap<String, IconSet<Vec<u8>>>>,
     qr_used: Mutex<HashSet<String>>,
     /// Something was read that the saved index does not have yet.
     dirty: AtomicBool,
@@ -147,12 +152,12 @@ impl DiskCache {
     }
 
     /// Where the icon files for `key` live.
-    fn icon_paths(&self, key: &str) -> [PathBuf; 3] {
+    fn icon_paths(&self, key: &str) -> IconSet<PathBuf> {
         ICON_SUFFIXES.map(|s| self.dir.join("icons").join(format!("{key}{s}.png")))
     }
 
     /// The cached icon files for `key`, when reading is on and all three are sound.
-    fn cached_icons(&self, key: &str) -> Option<[Vec<u8>; 3]> {
+    fn cached_icons(&self, key: &str) -> Option<IconSet<Vec<u8>>> {
         self.folder("icons")?;
         if !self.read {
             return None;
@@ -169,7 +174,7 @@ impl DiskCache {
 
     /// The icon files for `key` (as found, 57 px, 512 px): from the cache when all three are
     /// there and decode as the PNGs otasite makes, else made by `make` and stored.
-    pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> [Vec<u8>; 3] {
+    pub fn icons(&self, key: &str, make: impl FnOnce() -> IconSet<Vec<u8>>) -> IconSet<Vec<u8>> {
         if let Ok(mut used) = self.icons_used.lock() {
             used.insert(key.to_string());
         }
@@ -192,9 +197,7 @@ impl DiskCache {
         let stored = fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))
             .and_then(|()| {
-                paths
-                    .iter()
-                    .zip(&images)
+                (paths.as_ref().zip(images.as_ref()).into_array().iter())
                     .try_for_each(|(path, bytes)| write_atomic(path, bytes))
             });
         if let Err(e) = stored {
@@ -322,18 +325,14 @@ fn read_small(path: &Path, limit: u64) -> Option<Vec<u8>> {
 
 /// The three cached icon files, when each decodes as a PNG and the resized two have the sizes
 /// otasite makes.
-fn read_icons(paths: &[PathBuf; 3]) -> Option<[Vec<u8>; 3]> {
-    let sizes = [None, Some(57), Some(512)];
-    let mut out: [Vec<u8>; 3] = Default::default();
-    for ((path, size), slot) in paths.iter().zip(sizes).zip(&mut out) {
+fn read_icons(paths: &IconSet<PathBuf>) -> Option<IconSet<Vec<u8>>> {
+    let read = |(path, side): (&PathBuf, Option<u32>)| {
         let bytes = read_small(path, crate::limits::MAX_ICON_BYTES)?;
         let header = crate::icon::check_png(&bytes).ok()?;
-        if header.crushed || size.is_some_and(|s| (header.width, header.height) != (s, s)) {
-            return None;
-        }
-        *slot = bytes;
-    }
-    Some(out)
+        let sized = side.is_none_or(|s| (header.width, header.height) == (s, s));
+        (!header.crushed && sized).then_some(bytes)
+    };
+    paths.as_ref().zip(ICON_SIDES).map(read).transpose()
 }
 
 /// Whether an index entry looks like what reading an IPA gives: hashes in their form, texts
@@ -354,6 +353,8 @@ fn plausible(ipa: &Ipa) -> bool {
         && info.bundle_id.len() <= crate::limits::MAX_IDENTIFIER_LEN
         && !info.bundle_id.chars().any(char::is_whitespace)
         && ipa.built_at.as_deref().is_none_or(|t| t.len() <= 32)
+        && ipa.warnings.len() <= 256
+        && (ipa.warnings.iter()).all(|w| w.len() <= 4096 && crate::text::one_line(w) == *w)
 }
 
 fn load_index(path: &Path) -> HashMap<String, Entry> {

@@ -6,7 +6,6 @@
 //! A build with an empty cache does exactly the same work as without one.
 
 pub mod disk;
-pub mod record;
 mod watching;
 
 use std::collections::HashMap;
@@ -17,14 +16,13 @@ use std::sync::{Arc, Mutex};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use crate::files::{Content, OutFile};
+use crate::icon::IconSet;
 use crate::ipa::Ipa;
 use crate::notes::Notes;
-use crate::render::Content;
+use crate::render::memo::{IconFiles, Memo};
 use crate::render::qr::QrPath;
 pub use disk::{CACHE_DIR, DiskCache};
-
-/// The three icon files of a release (as found, 57 px, 512 px).
-pub type IconFiles = Arc<[Content; 3]>;
 
 /// What identifies a file's version without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -164,8 +162,19 @@ impl Caches {
         ipa
     }
 
+    /// Writes what this process read to the disk cache, if there is one; `prune` drops icon
+    /// files no release used (only after a whole build).
+    pub fn save(&self, prune: bool) -> Result<()> {
+        match &self.disk {
+            Some(disk) => disk.save(prune),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Memo for Caches {
     /// The QR code of `url`, made only when neither this process nor the disk cache has it.
-    pub fn qr(&self, url: &str) -> Option<QrPath> {
+    fn qr(&self, url: &str) -> Option<QrPath> {
         if let Some(hit) = self.qr.lock().ok().and_then(|m| m.get(url).cloned()) {
             return hit;
         }
@@ -181,7 +190,7 @@ impl Caches {
 
     /// Icon files for `key`, made by `make` only when neither this process nor the disk cache
     /// has them. They are bytes, checked, never links to cache files.
-    pub fn icons(&self, key: &str, make: impl FnOnce() -> [Vec<u8>; 3]) -> IconFiles {
+    fn icons(&self, key: &str, make: &dyn Fn() -> IconSet<Vec<u8>>) -> IconFiles {
         if let Some(hit) = self.icons.lock().ok().and_then(|m| m.get(key).cloned()) {
             return hit;
         }
@@ -195,12 +204,15 @@ impl Caches {
         made
     }
 
-    /// Writes what this process read to the disk cache, if there is one; `prune` drops icon
-    /// files no release used (only after a whole build).
-    pub fn save(&self, prune: bool) -> Result<()> {
-        match &self.disk {
-            Some(disk) => disk.save(prune),
-            None => Ok(()),
-        }
+    fn begin_render(&self) {
+        self.forget_unused_pages();
+    }
+
+    fn app_files(
+        &self,
+        key: &dyn Fn() -> Option<String>,
+        make: &dyn Fn() -> Result<Vec<OutFile>>,
+    ) -> Result<Arc<Vec<OutFile>>> {
+        self.remembered_app_files(key, make)
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use super::Caches;
 use crate::discover::Found;
-use crate::render::OutFile;
+use crate::files::OutFile;
 
 /// A list of releases as found, and its notes files as absolute paths (as watchers report).
 #[derive(Clone)]
@@ -83,7 +83,7 @@ impl Caches {
     }
 
     /// Starts a render: forgets pages the previous render did not use.
-    pub fn begin_render(&self) {
+    pub(super) fn forget_unused_pages(&self) {
         if let Some(Ok(mut memo)) = self.pages.as_ref().map(Mutex::lock) {
             let PageMemo { files, used } = &mut *memo;
             files.retain(|k, _| used.contains(k));
@@ -93,10 +93,10 @@ impl Caches {
 
     /// One app's files: as rendered before when `key` (computed only when pages are
     /// remembered; `None` when it cannot be) is the same, else made by `make`.
-    pub fn app_files(
+    pub(super) fn remembered_app_files(
         &self,
-        key: impl FnOnce() -> Option<String>,
-        make: impl FnOnce() -> Result<Vec<OutFile>>,
+        key: &dyn Fn() -> Option<String>,
+        make: &dyn Fn() -> Result<Vec<OutFile>>,
     ) -> Result<Arc<Vec<OutFile>>> {
         let Some((memo, key)) = self.pages.as_ref().and_then(|m| Some((m, key()?))) else {
             return make().map(Arc::new);

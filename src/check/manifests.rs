@@ -6,13 +6,13 @@ use std::path::Path;
 
 use plist::Value;
 
-use super::Problem;
 use super::pages::site_path;
 use crate::config::Config;
 use crate::ipa::plist_depth::check_plist_shape;
 use crate::ipa::{ReadOptions, hash_file, read_ipa_with};
 use crate::limits::MAX_MANIFEST_BYTES;
 use crate::model::Release;
+use crate::problem::Problem;
 
 pub fn check_manifests(
     out: &Path,

@@ -4,9 +4,7 @@
 //! check here, on the built output (and with `--remote`, on the deployed copy). Findings have a
 //! severity, a stable code, the file, a message and the fix.
 
-pub mod amp;
 mod devices;
-pub mod html;
 mod manifests;
 mod pages;
 pub mod remote;
@@ -15,71 +13,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Utc;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::ipa::ProfileKind;
 use crate::model::{App, Release};
-use crate::render::views::EXPIRY_WARNING_DAYS;
+pub use crate::problem::{Problem, Severity};
+use crate::rules::release::release_problems;
 use crate::site::{BuildOptions, load_site, write_site};
 
 pub use devices::{DeviceAnswer, device_answers};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-/// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub severity: Severity,
-    /// Stable, for scripts: `link-http`, `manifest-missing-key`, `profile-expired`, ...
-    pub code: &'static str,
-    /// The file (and line) it is about.
-    pub file: String,
-    pub message: String,
-    pub fix: String,
-}
-
-impl Problem {
-    fn new(
-        severity: Severity,
-        code: &'static str,
-        file: impl Into<String>,
-        message: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Self {
-        Problem {
-            severity,
-            code,
-            file: file.into(),
-            message: message.into(),
-            fix: fix.into(),
-        }
-    }
-
-    pub fn error(
-        code: &'static str,
-        file: impl Into<String>,
-        message: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Self {
-        Problem::new(Severity::Error, code, file, message, fix)
-    }
-
-    pub fn warning(
-        code: &'static str,
-        file: impl Into<String>,
-        message: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Self {
-        Problem::new(Severity::Warning, code, file, message, fix)
-    }
-}
 
 /// What `check` was asked.
 #[derive(Debug, Clone, Default)]
@@ -130,8 +73,11 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
         .collect();
     problems.extend(pages::check_pages(out, &site.config));
     problems.extend(manifests::check_manifests(out, &site.config, &releases));
-    let everything: Vec<App> = site.apps.iter().chain(&site.private).cloned().collect();
-    problems.extend(profile_problems(&everything, now));
+    problems.extend(
+        (site.apps.iter().chain(&site.private))
+            .flat_map(|a| &a.releases)
+            .flat_map(|r| release_problems(&r.ipa, now)),
+    );
     problems.extend(host_problems(out, &site.config, &site.apps));
     if let Some(remote) = &opts.remote {
         problems.extend(remote::check_remote(
@@ -145,6 +91,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.file.cmp(&b.file))
+            .then_with(|| a.line.cmp(&b.line))
     });
     Ok(CheckReport {
         problems,
@@ -156,63 +103,6 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
         ),
         built,
     })
-}
-
-/// "App installs but won't open", and the builds that can never install over the air.
-fn profile_problems(apps: &[App], now: DateTime<Utc>) -> Vec<Problem> {
-    let mut p = Vec::new();
-    for r in apps.iter().flat_map(|a| &a.releases) {
-        let file = r.ipa.path.display().to_string();
-        if !r.ipa.signed {
-            p.push(Problem::error("ipa-unsigned", &file, "the app has no code signature (_CodeSignature/CodeResources)", "sign the build: export it from Xcode's Organizer or with xcodebuild -exportArchive"));
-        }
-        let Some(profile) = &r.ipa.profile else {
-            if !r.ipa.has_profile {
-                p.push(Problem::error(
-                    "profile-missing",
-                    &file,
-                    "the app has no embedded.mobileprovision; iOS cannot install it over the air",
-                    "export with an Ad Hoc, Development or Enterprise provisioning profile",
-                ));
-            }
-            continue;
-        };
-        let name = profile.name.as_deref().unwrap_or("unnamed");
-        if profile.kind == ProfileKind::AppStore {
-            p.push(Problem::error("profile-app-store", &file, format!("signed for the App Store (profile \"{name}\"): it can never be installed over the air"), "export an Ad Hoc or Enterprise build, or distribute with TestFlight"));
-        }
-        if let Some(expires) = profile.expires {
-            if expires <= now {
-                p.push(Problem::error("profile-expired", &file, format!("the provisioning profile \"{name}\" expired on {}: the app installs but will not open", expires.format("%Y-%m-%d")), "renew the profile in the Apple Developer portal and build again"));
-            } else if expires <= now + Duration::days(EXPIRY_WARNING_DAYS) {
-                p.push(Problem::warning(
-                    "profile-expiring",
-                    &file,
-                    format!(
-                        "the provisioning profile \"{name}\" expires on {}",
-                        expires.format("%Y-%m-%d")
-                    ),
-                    "renew the profile and ship a new build before then",
-                ));
-            }
-        }
-        if profile.covers_bundle_id(&r.ipa.info.bundle_id) == Some(false) {
-            p.push(Problem::error(
-                "profile-app-id",
-                &file,
-                format!(
-                    "the profile's application identifier {} does not cover the bundle id {}",
-                    profile
-                        .application_identifier
-                        .as_deref()
-                        .unwrap_or_default(),
-                    r.ipa.info.bundle_id
-                ),
-                "sign with a profile made for this App ID",
-            ));
-        }
-    }
-    p
 }
 
 /// Host limits, on the files actually in the output.
@@ -231,15 +121,5 @@ fn host_problems(out: &Path, config: &Config, apps: &[App]) -> Vec<Problem> {
             .map(|m| m.len())
             .sum()
     };
-    crate::hosting::host_warnings(&config.hosting, &ipas, site_bytes)
-        .into_iter()
-        .map(|w| {
-            Problem::warning(
-                "host-limit",
-                w.file,
-                w.message,
-                "see the message; or change `hosting` in site.yaml",
-            )
-        })
-        .collect()
+    crate::rules::hosts::host_problems(&config.hosting, &ipas, site_bytes)
 }

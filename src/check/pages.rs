@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use super::Problem;
-use super::amp::amp_problems;
-use super::html::{Lines, decode_entities, tags};
 use crate::config::Config;
+use crate::html::{Lines, decode_entities, tags};
+use crate::problem::Problem;
+use crate::rules::amp::amp_problems;
 
 const PREFIX: &str = "itms-services://?action=download-manifest&url=";
 
@@ -30,10 +30,8 @@ pub fn check_pages(out: &Path, config: &Config) -> Vec<Problem> {
             ));
             continue;
         };
-        let at = |line: usize| format!("{}:{line}", path.display());
-        for (line, code, message) in amp_problems(&html) {
-            problems.push(Problem::error(code, at(line), message, "keep pages valid AMP: check the theme's templates and CSS against the official validator"));
-        }
+        let file = path.display().to_string();
+        problems.extend(amp_problems(&html, &file));
         let lines = Lines::new(&html);
         let is_404 = path.file_name().is_some_and(|n| n == "404.html");
         for tag in tags(&html) {
@@ -45,13 +43,11 @@ pub fn check_pages(out: &Path, config: &Config) -> Vec<Problem> {
                 && let Some(raw) = tag.attr("href")
                 && decode_entities(raw).starts_with("itms-services:")
             {
-                problems.extend(install_link(
-                    raw,
-                    tag.attr("target"),
-                    &at(line),
-                    out,
-                    config,
-                ));
+                problems.extend(
+                    install_link(raw, tag.attr("target"), &file, out, config)
+                        .into_iter()
+                        .map(|p| p.at_line(line)),
+                );
                 continue;
             }
             for attr in ["href", "src"] {
@@ -61,15 +57,18 @@ pub fn check_pages(out: &Path, config: &Config) -> Vec<Problem> {
                         && tag.attr("rel").is_some_and(|r| r.contains("canonical")))
                     && let Some(missing) = missing_target(&decode_entities(raw), path, out, config)
                 {
-                    problems.push(Problem::error(
-                        "broken-link",
-                        at(line),
-                        format!(
-                            "<{} {attr}=\"{raw}\"> leads to {missing}, which is not in the site",
-                            tag.name
-                        ),
-                        "fix the template or notes that link there, then build again",
-                    ));
+                    problems.push(
+                        Problem::error(
+                            "broken-link",
+                            &file,
+                            format!(
+                                "<{} {attr}=\"{raw}\"> leads to {missing}, which is not in the site",
+                                tag.name
+                            ),
+                            "fix the template or notes that link there, then build again",
+                        )
+                        .at_line(line),
+                    );
                 }
             }
         }

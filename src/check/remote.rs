@@ -9,9 +9,9 @@ use anyhow::{Context as _, Result};
 use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
-use super::Problem;
 use crate::limits::{MAX_REMOTE_BODY_BYTES, REMOTE_CHECK_TIMEOUT, REMOTE_REQUEST_TIMEOUT};
 use crate::model::App;
+use crate::problem::Problem;
 
 const TRIES: u32 = 3;
 

@@ -9,14 +9,11 @@ mod apache;
 mod caddy;
 mod headers_file;
 mod iis;
-mod limits;
 mod nginx;
 mod vercel;
 
 use crate::config::Host;
-use crate::render::OutFile;
-
-pub use limits::{HostLimit, host_warnings};
+use crate::files::OutFile;
 
 /// `Content-Type` for manifests. Apple's docs say `text/xml`; both work, and `application/xml`
 /// is what the XML media-type RFC prefers.
@@ -36,8 +33,6 @@ pub struct Policy<'a> {
     /// The base URL's path, starting and ending with `/` (e.g. `/beta/`).
     pub base_path: &'a str,
     pub site_title: &'a str,
-    /// Site-relative paths of the files cached for a year (IPAs and icons of releases).
-    pub immutable: Vec<&'a str>,
 }
 
 impl Policy<'_> {
@@ -61,13 +56,6 @@ pub(crate) fn banner(what: &str) -> String {
         "{what}, {MARKER} {}. Do not edit: it is rewritten by every build.",
         env!("CARGO_PKG_VERSION")
     )
-}
-
-/// Whether a site file is versioned (an IPA or icon in a release folder, never in `latest/`).
-pub fn is_immutable(path: &str) -> bool {
-    path.starts_with("apps/")
-        && !path.contains("/latest/")
-        && (path.ends_with(".ipa") || path.ends_with(".png"))
 }
 
 /// Files that go into the web root for the selected hosts.
@@ -112,17 +100,7 @@ mod tests {
             noindex: true,
             base_path: "/beta/",
             site_title: "Acme",
-            immutable: vec!["apps/a/1.0-1/a-1.0.ipa", "apps/a/1.0-1/icon.png"],
         }
-    }
-
-    #[test]
-    fn immutable_paths() {
-        assert!(is_immutable("apps/a/1.0-1/a-1.0.ipa"));
-        assert!(is_immutable("apps/a/1.0-1/icon-57.png"));
-        assert!(!is_immutable("apps/a/latest/icon.png"));
-        assert!(!is_immutable("apps/a/1.0-1/manifest.plist"));
-        assert!(!is_immutable("favicon.png"));
     }
 
     #[test]

@@ -25,13 +25,14 @@ pub fn snippet(p: &Policy<'_>) -> Vec<u8> {
         .iter()
         .map(|(n, v)| format!("    add_header {n} \"{v}\" always;\n"))
         .collect();
-    let location = |pattern: &str, comment: &str, types: Option<&str>, cache: &str| {
+    // `more`: further lines of the block, indented.
+    let location = |pattern: &str, comment: &str, types: Option<&str>, cache: &str, more: &str| {
         let mut l = format!("# {comment}\nlocation ~* {pattern} {{\n");
         if let Some(t) = types {
             l.push_str(&format!("    types {{ }}\n    default_type {t};\n"));
         }
         l.push_str(&format!(
-            "    add_header Cache-Control \"{cache}\" always;\n{common}}}\n\n"
+            "    add_header Cache-Control \"{cache}\" always;\n{common}{more}}}\n\n"
         ));
         l
     };
@@ -40,32 +41,33 @@ pub fn snippet(p: &Policy<'_>) -> Vec<u8> {
         "Manifests: not in nginx's MIME table; iOS needs them as XML, never stale.",
         Some(PLIST_TYPE),
         NO_CACHE,
+        "",
     ));
     s.push_str(&location(
         "\\.ipa$",
         "IPAs: binary, in versioned folders, so cached for a year. HEAD and ranges work as is.",
         Some(IPA_TYPE),
         IMMUTABLE,
+        "",
     ));
     s.push_str(&location(
         "/apps/.+\\.png$",
         "Icons: in versioned folders too.",
         None,
         IMMUTABLE,
+        "",
     ));
-    let mut pages = location(
+    s.push_str(&location(
         "(\\.(html|json|xml|txt)|/)$",
         "Pages and data: always revalidate.",
         None,
         NO_CACHE,
-    );
-    pages = pages.replace(
-        "always;\n}",
-        "always;\n    charset utf-8;\n    # Optional password for the pages (never for manifests and IPAs: the iOS installer\n    \
+        "    charset utf-8;\n    \
+         # Optional password for the pages (never for manifests and IPAs: the iOS installer\n    \
          # cannot answer a password prompt, so protected files would fail to install):\n    \
-         # auth_basic \"Test builds\";\n    # auth_basic_user_file /etc/nginx/otasite.htpasswd;\n}",
-    );
-    s.push_str(&pages);
+         # auth_basic \"Test builds\";\n    \
+         # auth_basic_user_file /etc/nginx/otasite.htpasswd;\n",
+    ));
     s.into_bytes()
 }
 

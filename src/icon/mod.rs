@@ -5,12 +5,14 @@ mod cgbi;
 mod font;
 pub mod placeholder;
 mod resize;
+mod set;
 
 use std::io::Cursor;
 
 pub use cgbi::encode_cgbi;
 pub use placeholder::placeholder;
 pub use resize::resize;
+pub use set::{FILE_NAMES as ICON_FILE_NAMES, IconSet, SIDES as ICON_SIDES};
 
 use crate::limits;
 

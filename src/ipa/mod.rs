@@ -71,8 +71,8 @@ pub struct Ipa {
     pub icon: Option<Icon>,
     /// The provisioning profile, when present and readable. UDIDs are never serialised.
     pub profile: Option<Profile>,
-    /// Things worth telling the user that do not stop the build (an unreadable icon or profile).
-    pub notes: Vec<String>,
+    /// What could not be read but does not stop the build (an unreadable icon or profile).
+    pub warnings: Vec<String>,
 }
 
 /// Why an IPA could not be read. The path is in every message.
@@ -224,9 +224,9 @@ pub fn read_ipa_from<R: Read + Seek>(
             detail: format!("{plist_name}: {detail}"),
         })?;
 
-    let mut notes = Vec::new();
+    let mut warnings = Vec::new();
     let candidates = icon_candidates(&info.icon_names, &app.dir, names.iter().map(String::as_str));
-    let icon = read_icon(&mut archive, path, &candidates, &mut notes);
+    let icon = read_icon(&mut archive, path, &candidates, &mut warnings);
     let profile = if has_profile {
         let entry = app.entry("embedded.mobileprovision");
         match read_entry_limited(
@@ -240,7 +240,7 @@ pub fn read_ipa_from<R: Read + Seek>(
         {
             Ok(p) => Some(p),
             Err(e) => {
-                notes.push(format!("its provisioning profile could not be read: {e}"));
+                warnings.push(format!("its provisioning profile could not be read: {e}"));
                 None
             }
         }
@@ -265,7 +265,7 @@ pub fn read_ipa_from<R: Read + Seek>(
         has_profile,
         icon,
         profile,
-        notes,
+        warnings,
     };
     drop((reader, names));
     // A fresh copy, made now that the archive's directory (thousands of small allocations) is
@@ -279,7 +279,7 @@ fn read_icon<R: Read + Seek>(
     archive: &mut ZipArchive<R>,
     path: &Path,
     candidates: &[String],
-    notes: &mut Vec<String>,
+    warnings: &mut Vec<String>,
 ) -> Option<Icon> {
     let mut sized: Vec<(u64, &String)> = Vec::new();
     for name in candidates {
@@ -304,7 +304,7 @@ fn read_icon<R: Read + Seek>(
         ) {
             Ok((bytes, _)) => bytes,
             Err(e) => {
-                notes.push(format!("its icon {name} could not be read: {e}"));
+                warnings.push(format!("its icon {name} could not be read: {e}"));
                 continue;
             }
         };
@@ -319,7 +319,7 @@ fn read_icon<R: Read + Seek>(
                     bytes: bytes.into(),
                 });
             }
-            Err(e) => notes.push(format!("its icon {name} could not be decoded: {e}")),
+            Err(e) => warnings.push(format!("its icon {name} could not be decoded: {e}")),
         }
     }
     None

@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::icon::{encode_png, placeholder, resize, to_standard_png};
+use crate::icon::{ICON_SIDES, IconSet, encode_png, placeholder, resize, to_standard_png};
 use crate::model::Release;
 
 /// What a release's icon files depend on, as a file-name-safe key: the icon's hash, or for a
@@ -22,17 +22,17 @@ pub fn icon_key(r: &Release) -> String {
     }
 }
 
-/// [icon.png, icon-57.png, icon-512.png] as PNG bytes: the icon as found (re-encoded as a
-/// standard PNG when it was crushed), and resized.
-pub fn icon_images(r: &Release) -> [Vec<u8>; 3] {
+/// The icon files as PNG bytes: the icon as found (re-encoded as a standard PNG when it was
+/// crushed), and resized.
+pub fn icon_images(r: &Release) -> IconSet<Vec<u8>> {
     let decoded = (r.ipa.icon.as_ref()).and_then(|i| to_standard_png(&i.bytes).ok());
     let (original, image) = decoded.unwrap_or_else(|| {
         let img = placeholder(r.name(), &r.ipa.info.bundle_id);
         (encode_png(&img), img)
     });
-    [
-        original,
-        encode_png(&resize(&image, 57, 57)),
-        encode_png(&resize(&image, 512, 512)),
-    ]
+    let mut original = Some(original);
+    ICON_SIDES.map(|side| match side {
+        Some(s) => encode_png(&resize(&image, s, s)),
+        None => original.take().unwrap_or_default(),
+    })
 }

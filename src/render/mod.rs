@@ -4,12 +4,12 @@ mod feed;
 pub mod i18n;
 mod icons;
 mod json;
+pub mod memo;
 mod pages;
 pub(crate) mod qr;
 pub mod theme;
 pub mod views;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -17,42 +17,16 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::files::{OutFile, Sink};
 use crate::manifest::{ManifestInput, manifest_xml};
 use crate::model::App;
-use crate::site::timed;
+use crate::timing::timed;
 use crate::urls::SiteUrls;
 pub use json::releases_json;
+use memo::Memo;
 pub use pages::PageRenderer;
 pub use theme::Theme;
 pub use views::{AppView, ReleaseView, SiteView};
-
-/// What goes into one output file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Content {
-    Bytes(Vec<u8>),
-    /// A file to place byte for byte (hard link or copy): IPAs are never re-zipped.
-    Source(PathBuf),
-}
-
-/// One file of the site, at a site-relative path with `/` separators.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutFile {
-    pub path: String,
-    pub content: Content,
-}
-
-impl OutFile {
-    pub(crate) fn bytes(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
-        OutFile {
-            path: path.into(),
-            content: Content::Bytes(bytes.into()),
-        }
-    }
-}
-
-/// Where rendered files go, a batch at a time and from several threads at once: the writer
-/// (so that a build holds one app's pages at a time, not the whole site) or a collector.
-pub type Sink<'a> = dyn Fn(Vec<OutFile>) -> Result<()> + Sync + 'a;
 
 /// Renders every file of the site into `sink`.
 #[allow(clippy::too_many_arguments)] // each is a distinct input of the render
@@ -63,7 +37,7 @@ pub fn render_site(
     (apps, private): (&[App], &[App]),
     strings: &i18n::Strings,
     now: DateTime<Utc>,
-    caches: &crate::cache::Caches,
+    caches: &dyn Memo,
     sink: &Sink<'_>,
 ) -> Result<()> {
     let site = SiteView::new(config, urls);
@@ -94,7 +68,7 @@ pub fn render_site(
                             inputs_digest(shared.as_deref(), view)
                         };
                         let files =
-                            caches.app_files(key, || app_files(app, view, &pages, caches))?;
+                            caches.app_files(&key, &|| app_files(app, view, &pages, caches))?;
                         // Moved out when this render is its only holder, copied when remembered.
                         sink(Arc::try_unwrap(files).unwrap_or_else(|shared| (*shared).clone()))
                     })
@@ -178,7 +152,7 @@ fn app_files(
     app: &App,
     view: &AppView<'_>,
     pages: &PageRenderer<'_>,
-    caches: &crate::cache::Caches,
+    caches: &dyn Memo,
 ) -> Result<Vec<OutFile>> {
     let value = pages.app_value(view);
     let mut files = vec![OutFile::bytes(
@@ -234,35 +208,25 @@ fn app_files(
 fn release_files(
     release: &crate::model::Release,
     rv: &ReleaseView<'_>,
-    caches: &crate::cache::Caches,
+    caches: &dyn Memo,
 ) -> Result<Vec<OutFile>> {
     let mut files = Vec::new();
-    files.push(OutFile {
-        path: release.ipa_path(),
-        content: Content::Source(release.ipa.path.clone()),
-    });
+    files.push(OutFile::source(release.ipa_path(), &release.ipa.path));
     // Many references to one image are one file.
     let mut copied = std::collections::HashSet::new();
     for image in &release.notes.images {
         if !copied.insert(image.file_name.as_str()) {
             continue;
         }
-        files.push(OutFile {
-            path: release.image_path(&image.file_name),
-            content: Content::Source(image.source.clone()),
-        });
+        files.push(OutFile::source(
+            release.image_path(&image.file_name),
+            &image.source,
+        ));
     }
-    let images = caches.icons(&icons::icon_key(release), || icons::icon_images(release));
-    let paths = [
-        &rv.icon.path,
-        &rv.icon.display_image_path,
-        &rv.icon.full_size_image_path,
-    ];
-    for (path, content) in paths.into_iter().zip(images.iter()) {
-        files.push(OutFile {
-            path: path.clone(),
-            content: content.clone(),
-        });
+    let images = caches.icons(&icons::icon_key(release), &|| icons::icon_images(release));
+    let paths = rv.icon.paths();
+    for (path, content) in paths.zip((*images).clone()).into_array() {
+        files.push(OutFile { path, content });
     }
     Ok(files)
 }

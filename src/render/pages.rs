@@ -33,7 +33,7 @@ pub struct PageRenderer<'a> {
     theme: &'a Theme,
     site: &'a SiteView<'a>,
     strings: &'a Strings,
-    caches: &'a crate::cache::Caches,
+    caches: &'a dyn super::memo::Memo,
     /// `site` and `t` as template values, made once: values share their data when cloned.
     site_value: Value,
     strings_value: Value,
@@ -48,7 +48,7 @@ impl<'a> PageRenderer<'a> {
         theme: &'a Theme,
         site: &'a SiteView<'a>,
         strings: &'a Strings,
-        caches: &'a crate::cache::Caches,
+        caches: &'a dyn super::memo::Memo,
     ) -> Self {
         PageRenderer {
             theme,

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use tera::Tera;
 
 use crate::limits;
+use crate::rules::amp::MAX_CSS_BYTES;
 
 const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
     (
@@ -56,9 +57,6 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 const DEFAULT_CSS: &str = include_str!("../../themes/default/style.css");
-
-/// AMP's limit on the one `<style amp-custom>` block.
-pub const MAX_AMP_CSS_BYTES: usize = 75_000;
 
 /// Loaded templates and the CSS that every page inlines.
 pub struct Theme {
@@ -196,9 +194,9 @@ impl Theme {
 
 /// The rules AMP puts on `<style amp-custom>` that a stylesheet alone can break.
 pub fn check_amp_css(css: &str) -> Result<(), String> {
-    if css.len() > MAX_AMP_CSS_BYTES {
+    if css.len() > MAX_CSS_BYTES {
         return Err(format!(
-            "is {} bytes; AMP allows at most {MAX_AMP_CSS_BYTES} bytes of CSS per page",
+            "is {} bytes; AMP allows at most {MAX_CSS_BYTES} bytes of CSS per page",
             css.len()
         ));
     }
@@ -224,7 +222,7 @@ mod tests {
     #[test]
     fn default_theme_compiles() {
         let t = Theme::default_theme().unwrap();
-        assert!(t.css.len() < MAX_AMP_CSS_BYTES);
+        assert!(t.css.len() < MAX_CSS_BYTES);
     }
 
     #[test]
@@ -263,7 +261,7 @@ mod tests {
     fn css_rules() {
         assert!(check_amp_css("a{color:red !important}").is_err());
         assert!(check_amp_css("</style><script>").is_err());
-        assert!(check_amp_css(&"a".repeat(MAX_AMP_CSS_BYTES + 1)).is_err());
+        assert!(check_amp_css(&"a".repeat(MAX_CSS_BYTES + 1)).is_err());
         assert!(check_amp_css("a{color:red}").is_ok());
     }
 }

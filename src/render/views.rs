@@ -6,9 +6,12 @@ use serde::Serialize;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::icon::{ICON_FILE_NAMES, IconSet};
 use crate::ipa::{Profile, ProfileKind, device_family_names};
 use crate::model::ROOT_MARK;
 use crate::model::{App, Release};
+use crate::problem::Problem;
+use crate::rules::release::{EXPIRY_WARNING_DAYS, blocker, release_problems};
 use crate::urls::{SiteUrls, install_link, root_prefix};
 
 #[derive(Debug, Serialize)]
@@ -69,8 +72,10 @@ pub struct ReleaseView<'a> {
     pub ipa_url: String,
     /// The `itms-services://` link (not HTML-escaped: templates escape it).
     pub install_url: String,
-    /// False for App Store-signed builds, which can never install over the air.
+    /// False when a rule finds that iOS will not install the build (see `rules::release`).
     pub installable: bool,
+    /// The key of the string (`t`) that says why it cannot be installed.
+    pub blocked: Option<&'static str>,
     /// Listed nowhere; its page links to no other page.
     pub private: bool,
     pub icon: IconView,
@@ -95,8 +100,21 @@ pub struct IconView {
 }
 
 impl IconView {
+    /// Where the release's icon files go (site-relative).
+    pub fn paths(&self) -> IconSet<String> {
+        IconSet {
+            original: self.path.clone(),
+            display: self.display_image_path.clone(),
+            full_size: self.full_size_image_path.clone(),
+        }
+    }
+
     pub fn new(r: &Release, urls: &SiteUrls) -> Self {
-        let (path, small, large) = icon_paths(r);
+        let IconSet {
+            original: path,
+            display: small,
+            full_size: large,
+        } = ICON_FILE_NAMES.map(|name| format!("{}{name}", r.dir));
         let (width, height, crushed) = match &r.ipa.icon {
             Some(i) => (i.width, i.height, i.crushed),
             None => (
@@ -120,15 +138,6 @@ impl IconView {
     }
 }
 
-/// Where a release's icons go: the icon as found, and the manifest's 57 and 512 px images.
-pub fn icon_paths(r: &Release) -> (String, String, String) {
-    (
-        format!("{}icon.png", r.dir),
-        format!("{}icon-57.png", r.dir),
-        format!("{}icon-512.png", r.dir),
-    )
-}
-
 /// Profile facts for pages and `releases.json`; never device UDIDs.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileView<'a> {
@@ -141,13 +150,10 @@ pub struct ProfileView<'a> {
     pub expires: Option<String>,
     pub expires_iso: Option<String>,
     pub expired: bool,
-    /// Expires within 14 days.
+    /// Expires within `rules::release::EXPIRY_WARNING_DAYS`.
     pub expires_soon: bool,
     pub device_count: usize,
 }
-
-/// How far ahead an expiry is worth a warning.
-pub const EXPIRY_WARNING_DAYS: i64 = 14;
 
 impl<'a> ProfileView<'a> {
     pub fn new(p: &'a Profile, now: DateTime<Utc>) -> Self {
@@ -174,9 +180,23 @@ impl<'a> ProfileView<'a> {
     }
 }
 
+/// The string that tells a tester why a build cannot be installed, by the blocking rule.
+fn blocked_key(blocker: &Problem) -> &'static str {
+    match blocker.code.as_ref() {
+        "profile-app-store" => "app_store_notice",
+        "profile-expired" => "blocked_profile_expired",
+        "profile-missing" => "blocked_profile_missing",
+        "ipa-unsigned" => "blocked_unsigned",
+        "profile-app-id" => "blocked_profile_app_id",
+        _ => "blocked_other",
+    }
+}
+
 impl<'a> ReleaseView<'a> {
     pub fn new(r: &'a Release, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
         let manifest_url = urls.abs(&r.manifest_path());
+        let problems = release_problems(&r.ipa, now);
+        let blocked = blocker(&problems).map(blocked_key);
         ReleaseView {
             name: r.name(),
             bundle_id: &r.ipa.info.bundle_id,
@@ -204,11 +224,8 @@ impl<'a> ReleaseView<'a> {
             ipa_url: urls.abs(&r.ipa_path()),
             install_url: install_link(&manifest_url),
             manifest_url,
-            installable: r
-                .ipa
-                .profile
-                .as_ref()
-                .is_none_or(|p| p.kind.installable_over_the_air()),
+            installable: blocked.is_none(),
+            blocked,
             private: r.private,
             icon: IconView::new(r, urls),
             profile: r.ipa.profile.as_ref().map(|p| ProfileView::new(p, now)),

@@ -24,7 +24,8 @@ use anyhow::{Context as _, Result};
 use bytes::Bytes;
 
 use crate::cache::Caches;
-use crate::render::Content;
+use crate::files::Content;
+use crate::problem::Problem;
 use crate::site::{BuildOptions, load_site_with, render_in_memory};
 
 pub use http::{content_type, parse_range, site_path};
@@ -58,7 +59,7 @@ fn rebuild(
     opts: &BuildOptions,
     caches: &Caches,
     pinner: &mut Pinner,
-) -> Result<(Files, Vec<String>)> {
+) -> Result<(Files, Vec<Problem>)> {
     let site = load_site_with(opts, caches);
     if let Err(e) = caches.save(false) {
         log::debug!("the build cache could not be written: {e:#}");
@@ -73,9 +74,11 @@ fn rebuild(
             Content::Source(source) => match pinner.pin(&source) {
                 Ok(pinned) => Served::File(pinned),
                 Err(why) => {
-                    warnings.push(format!(
-                        "{}: not served by the dev server: {why}",
-                        source.display()
+                    warnings.push(Problem::warning(
+                        "serve-unpinned",
+                        source.display().to_string(),
+                        format!("not served by the dev server: {why}"),
+                        "keep the file a regular file inside the site, unchanged while it is served",
                     ));
                     continue;
                 }

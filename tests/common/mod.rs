@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use otasite::testkit::IpaSpec;
+use otasite::testkit::{IpaSpec, ProfileSpec};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
@@ -278,9 +278,17 @@ pub fn assert_plistutil_reads(path: &Path) -> bool {
 }
 
 /// A typical IPA spec for tests.
+/// An installable build: signed, with an ad hoc profile for one device (as every OTA build
+/// has). Tests of builds that cannot install start from `IpaSpec::new`.
 pub fn spec(bundle: &str, version: &str, build: &str) -> IpaSpec {
-    IpaSpec::new(bundle, version, build)
+    IpaSpec {
+        profile: Some(ProfileSpec::ad_hoc(&[TEST_DEVICE])),
+        ..IpaSpec::new(bundle, version, build)
+    }
 }
+
+/// The one device of [`spec`]'s profile.
+pub const TEST_DEVICE: &str = "00008110-000A1B2C3D4E5F60";
 
 /// Screenshots a page with headless Chromium (scripts off, no network) into `target/screenshots/`
 /// and returns what the browser decoded of each icon: `{"icons": [{src, complete, width, height}]}`.

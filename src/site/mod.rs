@@ -1,22 +1,28 @@
 //! Orchestration of a build: load, assemble, render, write. Each stage is timed at debug level.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
 use rayon::prelude::*;
 
-use crate::cache::{Caches, record};
+use crate::cache::Caches;
 use crate::config::{Config, parse_base_url};
 use crate::discover::{Found, discover};
+use crate::files::{Content, OutFile, Sink};
 use crate::hosting;
 use crate::ipa::read_ipa;
 use crate::model::{App, LoadedRelease, assemble};
 use crate::notes::{Notes, load_notes};
 use crate::output::{self, Staging};
-use crate::render::{Content, OutFile, Sink, Theme, render_site};
+use crate::problem::Problem;
+use crate::render::{Theme, render_site};
+use crate::rules::hosts::host_problems;
+use crate::rules::release::release_problems;
+use crate::timing::timed;
 use crate::urls::SiteUrls;
+
+pub mod record;
 
 /// What `otasite build` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -52,7 +58,7 @@ pub struct BuildReport {
     pub up_to_date: bool,
     /// When the pages would next read differently with nothing changed (a profile expiring).
     pub valid_until: Option<chrono::DateTime<Utc>>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Problem>,
 }
 
 /// Loads the configuration with command-line overrides applied.
@@ -76,7 +82,7 @@ pub struct LoadedSite {
     pub apps: Vec<App>,
     /// Private releases, grouped like `apps` but listed nowhere.
     pub private: Vec<App>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Problem>,
 }
 
 /// Reads the configuration, every IPA and every notes file, and assembles the model.
@@ -98,9 +104,11 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
     })?;
     check_found_inside(&found, &[&opts.site_dir, &releases_dir])?;
     if found.is_empty() {
-        warnings.push(format!(
-            "{}: no .ipa files found; the site will list no apps",
-            releases_dir.display()
+        warnings.push(Problem::warning(
+            "no-releases",
+            releases_dir.display().to_string(),
+            "no .ipa files found; the site will list no apps",
+            "put each build's .ipa in the releases folder (a folder per app is usual)",
         ));
     }
     let loaded = timed("read IPAs and notes", || load_all(&found, caches))?;
@@ -133,15 +141,14 @@ pub struct Rendered {
     pub server_files: Vec<OutFile>,
     /// How many files went to the sink.
     pub files: usize,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Problem>,
 }
 
-/// What passed through the sink, for what needs the whole site: the host files (which list
-/// the immutable files), the check that static files do not shadow generated ones, the size.
+/// What passed through the sink, for what needs the whole site: the check that static files
+/// do not shadow generated ones, and the site's size.
 #[derive(Default)]
 struct Seen {
     paths: std::collections::HashSet<String>,
-    immutable: Vec<String>,
     /// Bytes of the generated files; placed files (IPAs, icons) are sized only if asked.
     generated_bytes: u64,
     placed: Vec<PathBuf>,
@@ -164,7 +171,7 @@ pub fn render_output(
     let mut warnings = site.warnings.clone();
     let now = Utc::now();
     for r in apps.iter().chain(private).flat_map(|a| &a.releases) {
-        warnings.extend(crate::warnings::ipa_warnings(&r.ipa, now));
+        warnings.extend(release_problems(&r.ipa, now));
     }
     let theme = timed("load theme", || Theme::load(site_dir, &config.theme))?;
     let strings = crate::render::i18n::Strings::load(
@@ -180,9 +187,6 @@ pub fn render_output(
                 match &f.content {
                     Content::Bytes(b) => seen.generated_bytes += b.len() as u64,
                     Content::Source(p) => seen.placed.push(p.clone()),
-                }
-                if hosting::is_immutable(&f.path) {
-                    seen.immutable.push(f.path.clone());
                 }
                 seen.paths.insert(f.path.clone());
             }
@@ -201,16 +205,10 @@ pub fn render_output(
             &counting,
         )
     })?;
-    let mut immutable = seen
-        .lock()
-        .map(|mut s| std::mem::take(&mut s.immutable))
-        .unwrap_or_default();
-    immutable.sort();
     let policy = hosting::Policy {
         noindex: config.noindex,
         base_path: config.base_url.path(),
         site_title: &config.title,
-        immutable: immutable.iter().map(String::as_str).collect(),
     };
     counting(hosting::web_root_files(&config.hosting, &policy))?;
     let server_files = hosting::server_files(&config.hosting, &policy);
@@ -233,11 +231,7 @@ pub fn render_output(
             .sum();
         seen.generated_bytes + placed
     };
-    warnings.extend(
-        hosting::host_warnings(&config.hosting, &ipas, site_bytes)
-            .iter()
-            .map(ToString::to_string),
-    );
+    warnings.extend(host_problems(&config.hosting, &ipas, site_bytes));
     Ok(Rendered {
         server_files,
         files: seen.paths.len(),
@@ -293,9 +287,17 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let mut report = result?;
     let recorded = saved.and_then(|()| record::save(&opts.site_dir, &inputs, &report));
     if let Err(e) = recorded {
-        report.warnings.push(format!(
-            "{}: the build cache could not be written ({e:#}); the next build will do all its work again",
-            opts.site_dir.join(crate::cache::CACHE_DIR).display()
+        report.warnings.push(Problem::warning(
+            "cache-unwritable",
+            opts.site_dir
+                .join(crate::cache::CACHE_DIR)
+                .display()
+                .to_string(),
+            format!(
+                "the build cache could not be written ({e:#}); the next build will do all its \
+                 work again"
+            ),
+            "make the folder writable, or remove it",
         ));
     }
     Ok(report)
@@ -566,11 +568,4 @@ fn static_files(
         });
     }
     Ok(files)
-}
-
-pub(crate) fn timed<T>(phase: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let result = f();
-    log::debug!("{phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
-    result
 }

@@ -14,16 +14,17 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::FileKey;
-use super::disk::{CACHE_DIR, real_folder};
+use super::{BuildOptions, BuildReport};
+use crate::cache::FileKey;
+use crate::cache::disk::{CACHE_DIR, real_folder};
 use crate::config::Config;
 use crate::model::App;
 use crate::output::write_atomic;
-use crate::render::views::EXPIRY_WARNING_DAYS;
-use crate::site::{BuildOptions, BuildReport};
+use crate::problem::Problem;
+use crate::rules::release::EXPIRY_WARNING_DAYS;
 
 const FILE: &str = "build.json";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Largest record read back (a site of 10,000 releases writes about 10 MiB).
 const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -141,10 +142,23 @@ pub fn up_to_date(
             .all(|(path, key)| FileKey::read(path) == Some(*key));
     // The report is printed again: no control character from the file reaches the terminal.
     let clean = |lines: Vec<String>| lines.iter().map(|l| crate::text::one_line(l)).collect();
+    let one_line = crate::text::one_line;
+    let clean_problem = |p: Problem| Problem {
+        code: one_line(&p.code).into(),
+        file: one_line(&p.file),
+        message: one_line(&p.message),
+        fix: one_line(&p.fix),
+        ..p
+    };
     current.then(|| BuildReport {
         up_to_date: true,
         written: 0,
-        warnings: clean(record.report.warnings),
+        warnings: record
+            .report
+            .warnings
+            .into_iter()
+            .map(clean_problem)
+            .collect(),
         private_urls: clean(record.report.private_urls),
         ..record.report
     })

@@ -1,0 +1,88 @@
+//! The rules about hosts: limits that would make a deploy fail.
+
+use crate::config::Host;
+use crate::problem::Problem;
+
+/// Cloudflare Pages refuses files over 25 MiB.
+pub const CLOUDFLARE_MAX_FILE: u64 = 25 * 1024 * 1024;
+/// GitHub refuses files over 100 MiB.
+pub const GITHUB_MAX_FILE: u64 = 100 * 1024 * 1024;
+/// GitHub Pages sites may be at most 1 GB.
+pub const GITHUB_MAX_SITE: u64 = 1_000_000_000;
+
+/// Limits of the selected hosts that the site breaks; `ipas` are (path to show, size).
+/// `site_bytes` is asked for only when a host limits the whole site's size.
+pub fn host_problems(
+    hosts: &[Host],
+    ipas: &[(String, u64)],
+    site_bytes: impl FnOnce() -> u64,
+) -> Vec<Problem> {
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let limit =
+        |file: &str, message: String, fix: &str| Problem::warning("host-limit", file, message, fix);
+    let mut problems = Vec::new();
+    for (path, size) in ipas {
+        if hosts.contains(&Host::Cloudflare) && *size > CLOUDFLARE_MAX_FILE {
+            problems.push(limit(
+                path,
+                format!(
+                    "{:.1} MiB is over Cloudflare Pages' 25 MiB file limit; the deploy will fail",
+                    mib(*size)
+                ),
+                "serve the site from another host, or remove `cloudflare` from `hosting`",
+            ));
+        }
+        if hosts.contains(&Host::GithubPages) && *size > GITHUB_MAX_FILE {
+            problems.push(limit(
+                path,
+                format!(
+                    "{:.1} MiB is over GitHub's 100 MiB file limit; GitHub Pages cannot publish it",
+                    mib(*size)
+                ),
+                "use another host, or remove `github-pages` from `hosting`",
+            ));
+        }
+    }
+    let site_bytes = if hosts.contains(&Host::GithubPages) {
+        site_bytes()
+    } else {
+        0
+    };
+    if site_bytes > GITHUB_MAX_SITE {
+        problems.push(limit(
+            "",
+            format!(
+                "the site is {:.2} GB, over GitHub Pages' 1 GB limit",
+                site_bytes as f64 / 1e9
+            ),
+            "remove old releases or use another host",
+        ));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_only_for_selected_hosts() {
+        let big = vec![("releases/Big.ipa".to_string(), 30 * 1024 * 1024)];
+        let w = host_problems(&[Host::Cloudflare], &big, || 0);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].file, "releases/Big.ipa");
+        assert!(
+            w[0].to_string().starts_with("releases/Big.ipa: ") && w[0].message.contains("25 MiB")
+        );
+        assert!(host_problems(&[Host::Nginx], &big, || 0).is_empty());
+        let huge = vec![("releases/Huge.ipa".to_string(), 101 * 1024 * 1024)];
+        assert_eq!(
+            host_problems(&[Host::GithubPages, Host::Cloudflare], &huge, || 0).len(),
+            2
+        );
+        assert_eq!(
+            host_problems(&[Host::GithubPages], &[], || 2_000_000_000).len(),
+            1
+        );
+    }
+}

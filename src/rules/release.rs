@@ -1,0 +1,134 @@
+//! The rules about one release: what stops iOS installing it over the air, and what soon
+//! will. Build warnings, `check` and the pages' install state all come from here.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::ipa::{Ipa, ProfileKind};
+use crate::problem::Problem;
+
+/// How far ahead an expiring profile is worth a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+/// Everything the rules find about the release of `ipa` at `now`, each naming the IPA.
+/// An `Error` means iOS will not install the build (see [`blocker`]).
+pub fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
+    let file = ipa.path.display().to_string();
+    let mut p: Vec<Problem> = ipa
+        .warnings
+        .iter()
+        .map(|w| {
+            Problem::warning(
+                "ipa-part-unreadable",
+                &file,
+                w.as_str(),
+                "the page shows what could be read; export the build again if this persists",
+            )
+        })
+        .collect();
+    p.extend(unsigned(ipa, &file));
+    match &ipa.profile {
+        None => p.extend(profile_missing(ipa, &file)),
+        Some(profile) => {
+            let name = profile.name.as_deref().unwrap_or("unnamed");
+            p.extend(app_store(profile.kind, name, &file));
+            p.extend(profile.expires.and_then(|e| expiry(e, name, &file, now)));
+            p.extend(app_id(ipa, &file));
+        }
+    }
+    p
+}
+
+/// The first finding that stops the install, if any: what a page says instead of its button.
+pub fn blocker(problems: &[Problem]) -> Option<&Problem> {
+    problems.iter().find(|p| p.is_error())
+}
+
+fn unsigned(ipa: &Ipa, file: &str) -> Option<Problem> {
+    (!ipa.signed).then(|| {
+        Problem::error(
+            "ipa-unsigned",
+            file,
+            "the app has no code signature (_CodeSignature/CodeResources): iOS will not install it",
+            "sign the build: export it from Xcode's Organizer or with xcodebuild -exportArchive",
+        )
+    })
+}
+
+/// No `embedded.mobileprovision` at all (one that is there but unreadable is a read warning).
+fn profile_missing(ipa: &Ipa, file: &str) -> Option<Problem> {
+    (!ipa.has_profile).then(|| {
+        Problem::error(
+            "profile-missing",
+            file,
+            "the app has no embedded.mobileprovision: iOS cannot install it over the air",
+            "export it with an Ad Hoc, Development or Enterprise provisioning profile",
+        )
+    })
+}
+
+fn app_store(kind: ProfileKind, name: &str, file: &str) -> Option<Problem> {
+    (!kind.installable_over_the_air()).then(|| {
+        Problem::error(
+            "profile-app-store",
+            file,
+            format!(
+                "signed for the App Store (profile \"{name}\"): it can never be installed over the air"
+            ),
+            "export an Ad Hoc or Enterprise build, or distribute it with TestFlight",
+        )
+    })
+}
+
+/// An expired profile stops new installs and stops installed copies from launching; one that
+/// expires within [`EXPIRY_WARNING_DAYS`] will.
+fn expiry(expires: DateTime<Utc>, name: &str, file: &str, now: DateTime<Utc>) -> Option<Problem> {
+    let day = expires.format("%Y-%m-%d");
+    if expires <= now {
+        return Some(Problem::error(
+            "profile-expired",
+            file,
+            format!(
+                "its provisioning profile \"{name}\" expired on {day}: iOS no longer installs \
+                 it, and copies already installed no longer open"
+            ),
+            "renew the profile in the Apple Developer portal and build again",
+        ));
+    }
+    (expires <= now + Duration::days(EXPIRY_WARNING_DAYS)).then(|| {
+        let days = (expires - now).num_days();
+        let days = if days == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{days} days")
+        };
+        Problem::warning(
+            "profile-expiring",
+            file,
+            format!(
+                "its provisioning profile \"{name}\" expires on {day} ({days} from now): from \
+                 then on iOS will not install it, and installed copies will not open"
+            ),
+            "renew the profile and ship a new build before then",
+        )
+    })
+}
+
+fn app_id(ipa: &Ipa, file: &str) -> Option<Problem> {
+    let profile = ipa.profile.as_ref()?;
+    (profile.covers_bundle_id(&ipa.info.bundle_id) == Some(false)).then(|| {
+        Problem::error(
+            "profile-app-id",
+            file,
+            format!(
+                "its profile's application identifier {} does not cover the bundle id {}: iOS \
+                 will not install it",
+                profile
+                    .application_identifier
+                    .as_deref()
+                    .unwrap_or_default(),
+                ipa.info.bundle_id
+            ),
+            "sign it with a profile made for this App ID",
+        )
+    })
+}
