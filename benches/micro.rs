@@ -6,11 +6,12 @@ use std::io::Cursor;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use otasite::cache::Caches;
-use otasite::icon::{decode_png, encode_cgbi, encode_png, resize};
-use otasite::ipa::{ReadOptions, hash_reader, read_ipa_from};
-use otasite::site::{BuildOptions, load_site_with, render_in_memory};
+use otasite::BuildOptions;
+use otasite::testkit::Caches;
+use otasite::testkit::icon::{decode_png, encode_cgbi, encode_png, resize};
+use otasite::testkit::ipa::{ReadOptions, hash_reader, read_ipa_from};
 use otasite::testkit::{IpaSpec, ProfileSpec, icon_image};
+use otasite::testkit::{load_site_with, render_in_memory};
 
 fn realistic_ipa() -> Vec<u8> {
     IpaSpec {

@@ -60,17 +60,17 @@ fn main() {
     write(
         "png",
         "crushed.png",
-        &otasite::icon::encode_cgbi(&icon_image(16, [1, 2, 3]), false),
+        &otasite::testkit::icon::encode_cgbi(&icon_image(16, [1, 2, 3]), false),
     );
     write(
         "png",
         "crushed-interlaced.png",
-        &otasite::icon::encode_cgbi(&icon_image(9, [1, 2, 3]), true),
+        &otasite::testkit::icon::encode_cgbi(&icon_image(9, [1, 2, 3]), true),
     );
     write(
         "png",
         "plain.png",
-        &otasite::icon::encode_png(&icon_image(8, [4, 5, 6])),
+        &otasite::testkit::icon::encode_png(&icon_image(8, [4, 5, 6])),
     );
     write("notes", "rich.md", b"---\ntitle: T\ndate: 2026-01-01\nchannel: beta\n---\n# H\n\n- [x] a\n\n| a | b |\n|:-|-:|\n| 1 | 2 |\n\n[x](https://e.x) <b>raw</b> ![i](i.png) [^1]\n\n[^1]: n\n");
     write(

@@ -53,7 +53,7 @@ fn write_stderr(text: std::fmt::Arguments<'_>) {
     version,
     about = "Static sites for iOS over-the-air installs"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Print phase timings and other details (same as OTASITE_LOG=debug).
     #[arg(short, long, global = true)]
     verbose: bool,

@@ -13,7 +13,7 @@ use url::Url;
 use crate::limits;
 
 /// The configuration file of a site folder.
-pub const CONFIG_FILE: &str = "site.yaml";
+pub(crate) const CONFIG_FILE: &str = "site.yaml";
 
 /// The web hosts otasite writes configuration for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -170,7 +170,7 @@ impl Config {
 
 /// Like [`parse_base_url`], but accepting `http://` too: for the dev server's local address,
 /// never for a published site.
-pub fn parse_base_url_allowing_http(input: &str) -> Result<Url> {
+pub(crate) fn parse_base_url_allowing_http(input: &str) -> Result<Url> {
     match input.trim().strip_prefix("http://") {
         Some(rest) => {
             let mut url = parse_base_url(&format!("https://{rest}"))?;
@@ -186,7 +186,7 @@ pub fn parse_base_url_allowing_http(input: &str) -> Result<Url> {
 ///
 /// Only `https://` is accepted: iOS refuses to fetch a manifest or an IPA over plain HTTP
 /// (App Transport Security), so an http site would build fine and never install.
-pub fn parse_base_url(input: &str) -> Result<Url> {
+pub(crate) fn parse_base_url(input: &str) -> Result<Url> {
     let input = input.trim();
     let mut url = Url::parse(input).map_err(|e| {
         anyhow::anyhow!(

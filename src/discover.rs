@@ -18,7 +18,7 @@ pub struct Found {
 }
 
 /// Lists the releases under `releases_dir`, sorted by path.
-pub fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
+pub(crate) fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
     if !releases_dir.is_dir() {
         bail!(
             "{}: the releases folder does not exist: create it and put your .ipa files in it \

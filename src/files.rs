@@ -37,4 +37,4 @@ impl OutFile {
 
 /// Where rendered files go, a batch at a time and from several threads at once: the writer
 /// (so that a build holds one app's pages at a time, not the whole site) or a collector.
-pub type Sink<'a> = dyn Fn(Vec<OutFile>) -> Result<()> + Sync + 'a;
+pub(crate) type Sink<'a> = dyn Fn(Vec<OutFile>) -> Result<()> + Sync + 'a;

@@ -4,7 +4,7 @@
 
 /// One tag as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tag {
+pub(crate) struct Tag {
     /// Lower-case name, without `/` for closing tags.
     pub name: String,
     pub closing: bool,
@@ -17,20 +17,20 @@ pub struct Tag {
 }
 
 impl Tag {
-    pub fn attr(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_deref().unwrap_or(""))
     }
 
-    pub fn has_attr(&self, name: &str) -> bool {
+    pub(crate) fn has_attr(&self, name: &str) -> bool {
         self.attrs.iter().any(|(n, _)| n == name)
     }
 }
 
 /// The tags of a page, in order; `<!doctype>` is returned as a tag named `!doctype`.
-pub fn tags(html: &str) -> Vec<Tag> {
+pub(crate) fn tags(html: &str) -> Vec<Tag> {
     let bytes = html.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -151,7 +151,7 @@ fn attributes(s: &str) -> Vec<(String, Option<String>)> {
 }
 
 /// Decodes the few entities that appear in URLs of generated pages.
-pub fn decode_entities(s: &str) -> String {
+pub(crate) fn decode_entities(s: &str) -> String {
     s.replace("&amp;", "&")
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
@@ -161,12 +161,12 @@ pub fn decode_entities(s: &str) -> String {
 
 /// The line numbers of a page: counted once, so that naming the line of each of a million
 /// tags takes no longer than reading the page.
-pub struct Lines {
+pub(crate) struct Lines {
     newlines: Vec<usize>,
 }
 
 impl Lines {
-    pub fn new(html: &str) -> Self {
+    pub(crate) fn new(html: &str) -> Self {
         Lines {
             newlines: html
                 .bytes()
@@ -178,7 +178,7 @@ impl Lines {
     }
 
     /// The 1-based line of a byte offset.
-    pub fn of(&self, offset: usize) -> usize {
+    pub(crate) fn of(&self, offset: usize) -> usize {
         self.newlines.partition_point(|&n| n < offset) + 1
     }
 }

@@ -41,7 +41,7 @@ fn rfc3339(d: Option<DateTime<Utc>>) -> Value {
 }
 
 /// The JSON object for a profile.
-pub fn profile_json(p: &Profile, now: DateTime<Utc>, devices: bool) -> Value {
+pub(crate) fn profile_json(p: &Profile, now: DateTime<Utc>, devices: bool) -> Value {
     let mut v = json!({
         "kind": p.kind.as_str(),
         "name": p.name,
@@ -78,7 +78,7 @@ fn family_names(family: &[u64]) -> Vec<&'static str> {
 }
 
 /// The JSON object for one inspected file.
-pub fn to_json(file: &Path, item: &Inspected, now: DateTime<Utc>, devices: bool) -> Value {
+pub(crate) fn to_json(file: &Path, item: &Inspected, now: DateTime<Utc>, devices: bool) -> Value {
     match item {
         Inspected::Profile(p) => {
             let mut v = profile_json(p, now, devices);
@@ -104,7 +104,7 @@ pub fn to_json(file: &Path, item: &Inspected, now: DateTime<Utc>, devices: bool)
 }
 
 /// A human-readable summary of one inspected file.
-pub fn to_text(file: &Path, item: &Inspected, now: DateTime<Utc>, devices: bool) -> String {
+pub(crate) fn to_text(file: &Path, item: &Inspected, now: DateTime<Utc>, devices: bool) -> String {
     let mut s = format!("{}\n", file.display());
     let row = |s: &mut String, k: &str, v: &str| {
         let _ = writeln!(s, "  {k:<12}{v}");

@@ -1,5 +1,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    otasite::cli::run()
+    otasite::run_cli()
 }

@@ -7,7 +7,7 @@ use plist::{Dictionary, Value};
 
 /// What a manifest says about one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestInput<'a> {
+pub(crate) struct ManifestInput<'a> {
     /// Must equal the IPA's `CFBundleIdentifier`, or iOS removes the app after download.
     pub bundle_id: &'a str,
     pub bundle_version: &'a str,
@@ -23,7 +23,7 @@ pub struct ManifestInput<'a> {
 }
 
 /// Serialises a manifest as an XML property list.
-pub fn manifest_xml(m: &ManifestInput<'_>) -> Vec<u8> {
+pub(crate) fn manifest_xml(m: &ManifestInput<'_>) -> Vec<u8> {
     let mut assets = vec![asset("software-package", m.ipa_url, Some(m.ipa_sha256))];
     if let Some(url) = m.display_image_url {
         assets.push(asset("display-image", url, None));

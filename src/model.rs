@@ -17,11 +17,11 @@ use crate::version;
 
 /// Stands for "the site root" in `Release::notes_html`. It cannot come from a note: Markdown
 /// replaces NUL characters.
-pub const ROOT_MARK: &str = "\u{0}root\u{0}";
+pub(crate) const ROOT_MARK: &str = "\u{0}root\u{0}";
 
 /// One IPA with its notes, as loaded.
 #[derive(Debug, Clone)]
-pub struct LoadedRelease {
+pub(crate) struct LoadedRelease {
     pub ipa: std::sync::Arc<Ipa>,
     pub notes: Notes,
     pub notes_path: Option<PathBuf>,
@@ -116,7 +116,7 @@ impl App {
 }
 
 /// Moves the releases of `apps` under their private paths (`p/<hmac>/`).
-pub fn make_private(apps: &mut [App], secret: &[u8]) {
+pub(crate) fn make_private(apps: &mut [App], secret: &[u8]) {
     for r in apps.iter_mut().flat_map(|a| a.releases.iter_mut()) {
         r.dir = crate::private::private_dir(secret, &r.ipa.info.bundle_id, r.version(), r.build());
         r.notes_html = r.notes.html(&format!("{ROOT_MARK}{}img/", r.dir));
@@ -218,14 +218,14 @@ fn check_folders(bundle_id: &str, dir: &str, releases: &[Release]) -> Result<()>
 }
 
 /// Newest first: by version, then by build.
-pub fn newest_first(a: &Release, b: &Release) -> Ordering {
+pub(crate) fn newest_first(a: &Release, b: &Release) -> Ordering {
     version::compare(b.version(), a.version()).then_with(|| version::compare(b.build(), a.build()))
 }
 
 /// Groups loaded releases into apps, leaving drafts out unless `include_drafts`.
 ///
 /// Errors when two IPAs are the same release, or two releases would share an output folder.
-pub fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Result<Vec<App>> {
+pub(crate) fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Result<Vec<App>> {
     let mut by_bundle: BTreeMap<String, (String, Vec<Release>)> = BTreeMap::new();
     for l in loaded
         .into_iter()

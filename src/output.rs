@@ -24,7 +24,7 @@ use crate::paths::open_regular;
 const MARKER: &str = "releases.json";
 
 /// An output folder being written.
-pub struct Staging {
+pub(crate) struct Staging {
     out_dir: PathBuf,
     /// `out_dir` with links resolved, when it exists: a previous output's file is carried over
     /// only when reached with no link below this.
@@ -45,7 +45,7 @@ impl Staging {
     ///
     /// Refuses to replace a non-empty folder that is not an otasite output, so that a mistyped
     /// `--output-dir` cannot wipe unrelated files.
-    pub fn begin(out_dir: &Path) -> Result<Staging> {
+    pub(crate) fn begin(out_dir: &Path) -> Result<Staging> {
         if out_dir.exists() {
             if !out_dir.is_dir() {
                 bail!(
@@ -88,7 +88,7 @@ impl Staging {
     }
 
     /// Places files (IPAs, images, static files) only from inside these folders.
-    pub fn placing_from(mut self, roots: &[&Path]) -> Staging {
+    pub(crate) fn placing_from(mut self, roots: &[&Path]) -> Staging {
         self.sources = roots
             .iter()
             .filter_map(|r| fs::canonicalize(r).ok())
@@ -98,7 +98,7 @@ impl Staging {
 
     /// Writes all files into the staging folder; returns how many differ from the previous
     /// output (the others are carried over unchanged).
-    pub fn write_all(&self, files: &[OutFile]) -> Result<usize> {
+    pub(crate) fn write_all(&self, files: &[OutFile]) -> Result<usize> {
         self.claim(files)?;
         let mut dirs: Vec<PathBuf> = Vec::new();
         for f in files {
@@ -173,7 +173,7 @@ impl Staging {
     }
 
     /// Swaps the staging folder into place of the output folder.
-    pub fn commit(mut self) -> Result<()> {
+    pub(crate) fn commit(mut self) -> Result<()> {
         let old = self.staging.with_file_name(
             self.staging
                 .file_name()
@@ -235,7 +235,7 @@ fn remove_stale(path: &Path) -> Result<()> {
 /// A file already there that otasite did not write (its text lacks `marker`) is never
 /// replaced: the folder may be a server's own (`/etc/caddy`), and its file the user's.
 /// Every file is checked before any is written.
-pub fn write_beside(dir: &Path, files: &[OutFile], marker: &str) -> Result<()> {
+pub(crate) fn write_beside(dir: &Path, files: &[OutFile], marker: &str) -> Result<()> {
     if files.is_empty() {
         return Ok(());
     }
@@ -286,7 +286,7 @@ fn create_new(path: &Path) -> std::io::Result<fs::File> {
 
 /// Replaces `path` with `bytes` in one step (a reader never sees half a file): written beside
 /// it under a temporary name, then renamed over it.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = path.with_file_name(format!(
         ".{name}.otasite-tmp-{}-{:?}",

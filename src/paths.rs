@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 /// `path` made absolute against the working directory without touching the file system
 /// (no symbolic links resolved); as given when the working directory is unknown.
-pub fn absolute(path: &Path) -> PathBuf {
+pub(crate) fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `path` absolute with every link resolved as far as the path exists (the part not yet
 /// created is appended as given): where a write would really land.
-pub fn resolved(path: &Path) -> PathBuf {
+pub(crate) fn resolved(path: &Path) -> PathBuf {
     let abs = absolute(path);
     let mut existing = abs.as_path();
     let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
@@ -31,7 +31,7 @@ pub fn resolved(path: &Path) -> PathBuf {
 
 /// Whether `a` and `b` overlap (one is inside the other, or they are the same), compared both
 /// as written and with links resolved.
-pub fn overlap(a: &Path, b: &Path) -> bool {
+pub(crate) fn overlap(a: &Path, b: &Path) -> bool {
     let pairs = [(absolute(a), absolute(b)), (resolved(a), resolved(b))];
     pairs
         .iter()
@@ -40,14 +40,14 @@ pub fn overlap(a: &Path, b: &Path) -> bool {
 
 /// Opens `path` for reading without following a link in its last component (a link put
 /// there after any check fails to open), and without blocking on a FIFO.
-pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
     open_with(path, true)
 }
 
 /// Opens a file otasite reads back (cache, previous output) only when it is a regular file
 /// itself, not a link to one (checked on the opened file, so a link swapped in meanwhile is
 /// refused too), nor a FIFO or device.
-pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     regular(open_no_follow(path)?)
 }
 
@@ -55,7 +55,7 @@ pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
 /// it is a regular file. Opening a named pipe blocks until something writes to it, and reading
 /// a device may never end: the file is opened without blocking and checked before a byte is
 /// read, so a FIFO named `x.ipa` or `site.yaml` is an error, not a hang.
-pub fn open_input(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_input(path: &Path) -> std::io::Result<std::fs::File> {
     regular(open_with(path, false)?)
 }
 
@@ -77,7 +77,7 @@ fn open_with(path: &Path, no_follow: bool) -> std::io::Result<std::fs::File> {
 
 /// Whether `path`, with every link resolved, lies inside `root` (also resolved): a link
 /// within a source folder is fine, one leading out of it would publish a file from elsewhere.
-pub fn inside(path: &Path, root: &Path) -> bool {
+pub(crate) fn inside(path: &Path, root: &Path) -> bool {
     match (std::fs::canonicalize(path), std::fs::canonicalize(root)) {
         (Ok(real), Ok(base)) => real.starts_with(base),
         _ => false,

@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 
 /// Shortest secret accepted: a guessable secret makes guessable paths.
-pub const MIN_SECRET_LEN: usize = 16;
+pub(crate) const MIN_SECRET_LEN: usize = 16;
 
 /// Reads the secret: `OTASITE_SECRET`, else `secret_file`.
-pub fn load_secret(config: &Config, site_dir: &Path, output_dir: &Path) -> Result<Vec<u8>> {
+pub(crate) fn load_secret(config: &Config, site_dir: &Path, output_dir: &Path) -> Result<Vec<u8>> {
     let secret = match std::env::var("OTASITE_SECRET") {
         Ok(s) if !s.trim().is_empty() => s.trim().as_bytes().to_vec(),
         _ => match &config.secret_file {
@@ -63,7 +63,7 @@ fn check_unpublished(path: &Path, site_dir: &Path, output_dir: &Path) -> Result<
 }
 
 /// `p/<32 hex>/`: HMAC-SHA256 of the release's identity under the secret.
-pub fn private_dir(secret: &[u8], bundle_id: &str, version: &str, build: &str) -> String {
+pub(crate) fn private_dir(secret: &[u8], bundle_id: &str, version: &str, build: &str) -> String {
     let mac = hmac_sha256(
         secret,
         format!("otasite-private-v1\0{bundle_id}\0{version}\0{build}").as_bytes(),

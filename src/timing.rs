@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 /// Runs `f`, logging how long `phase` took.
-pub fn timed<T>(phase: &str, f: impl FnOnce() -> T) -> T {
+pub(crate) fn timed<T>(phase: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let result = f();
     log::debug!("{phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);

@@ -17,7 +17,7 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// Turns any text into a lower-case ASCII slug: `Ácmé & Co` -> `acme-co`.
 ///
 /// Returns `fallback` when nothing usable is left (a name made only of symbols).
-pub fn slugify(input: &str, fallback: &str) -> String {
+pub(crate) fn slugify(input: &str, fallback: &str) -> String {
     let ascii = deunicode::deunicode(input);
     let mut slug = String::with_capacity(ascii.len());
     for c in ascii.chars() {
@@ -41,14 +41,14 @@ pub fn slugify(input: &str, fallback: &str) -> String {
 }
 
 /// Percent-encodes a string as a URL query value or path segment.
-pub fn encode_component(s: &str) -> String {
+pub(crate) fn encode_component(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 /// The `itms-services://` link that makes iOS download and install from a manifest.
 ///
 /// The manifest URL is a query value, so it is percent-encoded whole (`https%3A%2F%2F...`).
-pub fn install_link(manifest_url: &str) -> String {
+pub(crate) fn install_link(manifest_url: &str) -> String {
     format!(
         "itms-services://?action=download-manifest&url={}",
         encode_component(manifest_url)
@@ -57,22 +57,22 @@ pub fn install_link(manifest_url: &str) -> String {
 
 /// Builds absolute URLs under the site's base URL.
 #[derive(Debug, Clone)]
-pub struct SiteUrls {
+pub(crate) struct SiteUrls {
     base: Url,
 }
 
 impl SiteUrls {
     /// `base` must be absolute and end with `/` (as `config::parse_base_url` makes it).
-    pub fn new(base: Url) -> Self {
+    pub(crate) fn new(base: Url) -> Self {
         SiteUrls { base }
     }
 
-    pub fn base(&self) -> &str {
+    pub(crate) fn base(&self) -> &str {
         self.base.as_str()
     }
 
     /// The absolute URL of a site-relative path such as `apps/x/1.0-1/` (segments are encoded).
-    pub fn abs(&self, rel_path: &str) -> String {
+    pub(crate) fn abs(&self, rel_path: &str) -> String {
         let encoded: Vec<String> = rel_path.split('/').map(encode_component).collect();
         format!("{}{}", self.base, encoded.join("/"))
     }
@@ -80,7 +80,7 @@ impl SiteUrls {
 
 /// The relative prefix from a page at `page_dir` (e.g. `apps/x/1.0-1/`) to the site root
 /// (`../../../`), so links work under any base path, from `file://` and from a local server.
-pub fn root_prefix(page_dir: &str) -> String {
+pub(crate) fn root_prefix(page_dir: &str) -> String {
     let depth = page_dir.split('/').filter(|s| !s.is_empty()).count();
     if depth == 0 {
         "./".to_string()

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 /// Compares two version strings component-wise.
-pub fn compare(a: &str, b: &str) -> Ordering {
+pub(crate) fn compare(a: &str, b: &str) -> Ordering {
     let pa: Vec<&str> = components(a).collect();
     let pb: Vec<&str> = components(b).collect();
     let len = pa.len().max(pb.len());

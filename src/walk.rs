@@ -28,11 +28,11 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    pub fn is_file(&self) -> bool {
+    pub(crate) fn is_file(&self) -> bool {
         self.metadata.is_file()
     }
 
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         self.metadata.is_dir()
     }
 }

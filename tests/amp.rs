@@ -65,7 +65,7 @@ fn hostile_site() -> TestSite {
          | l | c | r |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n\n[x](javascript:alert(1)) <https://example.com>\n\n\
          Footnote[^1].\n\n[^1]: The note.\n\n```html\n<script>in code</script>\n```\n",
     );
-    let shot = otasite::icon::encode_png(&otasite::testkit::icon_image(64, [10, 20, 30]));
+    let shot = otasite::testkit::icon::encode_png(&otasite::testkit::icon_image(64, [10, 20, 30]));
     site.write("releases/shot.png", shot);
     site.write(
         "releases/x/evil.md",

@@ -33,7 +33,7 @@ fn fixture_site() -> TestSite {
          | Device | Time |\n|:--|--:|\n| iPhone | 1 s |\n\n~~Old~~ new.[^1]\n\n[^1]: A footnote.\n\n\
          ![The new screen](screen.png)\n\n[Docs](https://docs.example.com) and [home](../)\n\n```rust\nfn main() {}\n```\n",
     );
-    let png = otasite::icon::encode_png(&otasite::testkit::icon_image(48, [250, 80, 20]));
+    let png = otasite::testkit::icon::encode_png(&otasite::testkit::icon_image(48, [250, 80, 20]));
     site.write("releases/notes/1.1/screen.png", png);
     site.add_ipa("releases/notes/2.0b/Notes.ipa", &notes("2.0.0", "20"));
     site.write(
@@ -445,7 +445,7 @@ fn snapshots_of_pages_notes_and_feed() {
         "feed",
         normalised(&site.read("apps/com.fixture.notes/feed.xml"))
     );
-    let note = otasite::notes::parse_notes(
+    let note = otasite::testkit::parse_notes(
         "---\ntitle: t\n---\n# Title\n\n<script>x</script> *em* `code`\n\n1. one\n2. two\n\n> quote\n\n[x](javascript:y) <https://a.example>\n",
         Path::new("n.md"),
     )

@@ -10,12 +10,12 @@ type Target = fn(&[u8]);
 fn every_saved_input_passes_its_target() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     let targets: [(&str, Target); 6] = [
-        ("ipa", otasite::fuzzing::ipa),
-        ("info_plist", otasite::fuzzing::info_plist),
-        ("profile", otasite::fuzzing::profile),
-        ("png", otasite::fuzzing::png),
-        ("notes", otasite::fuzzing::notes),
-        ("config", otasite::fuzzing::config),
+        ("ipa", otasite::testkit::fuzzing::ipa),
+        ("info_plist", otasite::testkit::fuzzing::info_plist),
+        ("profile", otasite::testkit::fuzzing::profile),
+        ("png", otasite::testkit::fuzzing::png),
+        ("notes", otasite::testkit::fuzzing::notes),
+        ("config", otasite::testkit::fuzzing::config),
     ];
     let mut ran = 0;
     for (name, target) in targets {

@@ -302,7 +302,7 @@ fn file_system_attacks() {
     ]);
     site.write(
         "outside/secret.png",
-        otasite::icon::encode_png(&otasite::testkit::icon_image(4, [0, 0, 0])),
+        otasite::testkit::icon::encode_png(&otasite::testkit::icon_image(4, [0, 0, 0])),
     );
     std::os::unix::fs::symlink(
         site.root().join("outside/secret.png"),
@@ -455,7 +455,7 @@ fn icon_and_profile_attacks() {
         zip_with(&refs)
     };
     // 36. A PNG header claiming 50,000 x 50,000 pixels.
-    let mut huge = otasite::icon::encode_png(&otasite::testkit::icon_image(8, [9, 9, 9]));
+    let mut huge = otasite::testkit::icon::encode_png(&otasite::testkit::icon_image(8, [9, 9, 9]));
     huge[16..20].copy_from_slice(&50_000u32.to_be_bytes());
     huge[20..24].copy_from_slice(&50_000u32.to_be_bytes());
     run(
@@ -467,7 +467,7 @@ fn icon_and_profile_attacks() {
         Expect::Builds("MAX_ICON_DIMENSION"),
     );
     // 37. An icon entry that inflates to 64 MiB.
-    let mut big = otasite::icon::encode_png(&otasite::testkit::icon_image(8, [9, 9, 9]));
+    let mut big = otasite::testkit::icon::encode_png(&otasite::testkit::icon_image(8, [9, 9, 9]));
     big.extend(vec![0u8; 64 << 20]);
     run(
         "icon zip bomb",
@@ -478,7 +478,8 @@ fn icon_and_profile_attacks() {
         Expect::Builds("MAX_ICON_BYTES"),
     );
     // 38. A truncated crushed icon.
-    let cgbi = otasite::icon::encode_cgbi(&otasite::testkit::icon_image(120, [9, 9, 9]), true);
+    let cgbi =
+        otasite::testkit::icon::encode_cgbi(&otasite::testkit::icon_image(120, [9, 9, 9]), true);
     run(
         "truncated CgBI",
         &site_with(&[(
@@ -763,7 +764,7 @@ fn planted_cache_files_never_reach_the_output() {
     site.build_ok(&[]);
     assert_output_free_of(&site, secret);
     let icon = std::fs::read(site.public().join("apps/com.h.icon/1.0-1/icon-512.png")).unwrap();
-    let header = otasite::icon::check_png(&icon).unwrap();
+    let header = otasite::testkit::icon::check_png(&icon).unwrap();
     assert_eq!((header.width, header.height), (512, 512));
 
     // 59. Cached QR codes replaced by markup: nothing of it is inlined into pages.
@@ -2361,7 +2362,7 @@ fn a_static_file_named_like_a_generated_one_in_another_case_names_the_file() {
 /// when each reference was a new image) build in seconds, into one copy of the file.
 #[test]
 fn many_references_to_one_image_read_it_once() {
-    let mut png = otasite::icon::encode_png(&otasite::testkit::icon_image(4, [1, 2, 3]));
+    let mut png = otasite::testkit::icon::encode_png(&otasite::testkit::icon_image(4, [1, 2, 3]));
     png.resize(16 << 20, 0);
     let notes: String = (0..40_000)
         .map(|i| {

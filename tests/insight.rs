@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use otasite::icon::{decode_png, encode_png};
+use otasite::testkit::icon::{decode_png, encode_png};
 use otasite::testkit::{IpaSpec, ProfileSpec};
 
 fn inspect_json(files: &[&std::path::Path], extra: &[&str]) -> serde_json::Value {
@@ -200,7 +200,11 @@ fn interlaced_crushed_fixture_decodes() {
     colours.dedup();
     assert!(colours.len() > 100, "{} colours", colours.len());
     let standard = encode_png(&img);
-    assert!(!otasite::icon::png_header(&standard).unwrap().crushed);
+    assert!(
+        !otasite::testkit::icon::png_header(&standard)
+            .unwrap()
+            .crushed
+    );
 }
 
 #[test]
@@ -424,7 +428,8 @@ fn broken_icons_and_profiles_give_notes_not_failures() {
         s.folder = "B".into();
         s.info_plist()
     })];
-    let icon = otasite::icon::encode_cgbi(&otasite::testkit::icon_image(120, [9, 9, 9]), true);
+    let icon =
+        otasite::testkit::icon::encode_cgbi(&otasite::testkit::icon_image(120, [9, 9, 9]), true);
     entries.push((
         "Payload/B.app/AppIcon60x60@2x.png".into(),
         icon[..icon.len() / 2].to_vec(),

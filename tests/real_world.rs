@@ -64,7 +64,7 @@ fn each_real_ipa_reads_as_documented() {
         let Some(path) = shared_fixture(e.file) else {
             return;
         };
-        let ipa = otasite::ipa::read_ipa(&path).unwrap_or_else(|err| panic!("{}: {err}", e.file));
+        let ipa = otasite::read_ipa(&path).unwrap_or_else(|err| panic!("{}: {err}", e.file));
         assert_eq!(ipa.info.bundle_id, e.bundle_id, "{}", e.file);
         assert_eq!(ipa.info.version, e.version, "{}", e.file);
         assert_eq!(ipa.info.build, e.build, "{}", e.file);
@@ -84,7 +84,7 @@ fn watch_app_and_wrapped_payload() {
     let Some(path) = shared_fixture("fastlane__ContainsWatchApp.ipa") else {
         return;
     };
-    let ipa = otasite::ipa::read_ipa(&path).unwrap();
+    let ipa = otasite::read_ipa(&path).unwrap();
     assert_eq!(ipa.app_dir, "ContainsWatchApp/Payload/Sample.app/");
     assert_eq!(
         ipa.info.bundle_id, "com.example.Sample",
@@ -97,7 +97,7 @@ fn app_extension_is_not_the_main_app() {
     let Some(path) = shared_fixture("icyleaf__embedded.ipa") else {
         return;
     };
-    let ipa = otasite::ipa::read_ipa(&path).unwrap();
+    let ipa = otasite::read_ipa(&path).unwrap();
     assert_eq!(ipa.app_dir, "Payload/Demo.app/");
     assert_eq!(ipa.info.bundle_id, "com.icyleaf.test.Demo");
 }
@@ -107,7 +107,7 @@ fn ipad_only_app_family() {
     let Some(path) = shared_fixture("icyleaf__ipad.ipa") else {
         return;
     };
-    let ipa = otasite::ipa::read_ipa(&path).unwrap();
+    let ipa = otasite::read_ipa(&path).unwrap();
     assert_eq!(ipa.info.device_family, vec![2]);
 }
 

@@ -400,7 +400,7 @@ fn engine_sites() -> Vec<(String, tempfile::TempDir, PathBuf)> {
     );
     site.write(
         "releases/1/shot.png",
-        otasite::icon::encode_png(&otasite::testkit::icon_image(8, [1, 2, 3])),
+        otasite::testkit::icon::encode_png(&otasite::testkit::icon_image(8, [1, 2, 3])),
     );
     site.build_ok(&[]);
     let public = site.public();

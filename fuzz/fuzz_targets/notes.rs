@@ -2,4 +2,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| otasite::fuzzing::notes(data));
+fuzz_target!(|data: &[u8]| otasite::testkit::fuzzing::notes(data));

@@ -2,4 +2,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| otasite::fuzzing::profile(data));
+fuzz_target!(|data: &[u8]| otasite::testkit::fuzzing::profile(data));

@@ -30,7 +30,7 @@ use crate::paths::open_regular;
 use crate::render::qr::QrPath;
 
 /// The cache folder inside a site folder.
-pub const CACHE_DIR: &str = ".otasite";
+pub(crate) const CACHE_DIR: &str = ".otasite";
 /// Bumped whenever what is stored changes meaning.
 const FORMAT: u32 = 2;
 const INDEX: &str = "ipas.json";
@@ -56,7 +56,7 @@ struct Entry {
 }
 
 /// The cache of one site folder.
-pub struct DiskCache {
+pub(crate) struct DiskCache {
     /// The site folder, absolute: entries are keyed by paths relative to it, so that the same
     /// site built from another working directory still finds them.
     site: PathBuf,
@@ -77,7 +77,7 @@ pub struct DiskCache {
 impl DiskCache {
     /// Opens the cache of `site_dir`; with `read` false (`--no-cache`) it starts empty and is
     /// only written.
-    pub fn open(site_dir: &Path, read: bool) -> DiskCache {
+    pub(crate) fn open(site_dir: &Path, read: bool) -> DiskCache {
         // Absolute, so that `folder` can walk from the site down to the cache.
         let site = crate::paths::absolute(site_dir);
         let dir = site.join(CACHE_DIR).join("cache");
@@ -101,7 +101,7 @@ impl DiskCache {
 
     /// The IPA at `path` as read before, when its key is unchanged and its icon files are
     /// still in the cache.
-    pub fn ipa(&self, path: &Path, key: &FileKey) -> Option<Ipa> {
+    pub(crate) fn ipa(&self, path: &Path, key: &FileKey) -> Option<Ipa> {
         let name = self.name(path);
         let entry = self.previous.get(&name)?;
         if entry.key != *key {
@@ -138,7 +138,7 @@ impl DiskCache {
     }
 
     /// Remembers what was read from the IPA whose key was `key`.
-    pub fn store_ipa(&self, key: FileKey, ipa: &Ipa) {
+    pub(crate) fn store_ipa(&self, key: FileKey, ipa: &Ipa) {
         self.dirty.store(true, Ordering::Relaxed);
         if let Ok(mut current) = self.current.lock() {
             current.insert(
@@ -174,7 +174,11 @@ impl DiskCache {
 
     /// The icon files for `key` (as found, 57 px, 512 px): from the cache when all three are
     /// there and decode as the PNGs otasite makes, else made by `make` and stored.
-    pub fn icons(&self, key: &str, make: impl FnOnce() -> IconSet<Vec<u8>>) -> IconSet<Vec<u8>> {
+    pub(crate) fn icons(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> IconSet<Vec<u8>>,
+    ) -> IconSet<Vec<u8>> {
         if let Ok(mut used) = self.icons_used.lock() {
             used.insert(key.to_string());
         }
@@ -208,7 +212,7 @@ impl DiskCache {
 
     /// The QR code of `url`, from the cache (path data only, checked) or made and stored. An
     /// address too long for a QR code is remembered as an empty file.
-    pub fn qr(&self, url: &str) -> Option<QrPath> {
+    pub(crate) fn qr(&self, url: &str) -> Option<QrPath> {
         let name = crate::ipa::to_hex(&Sha256::digest(url.as_bytes()));
         if let Ok(mut used) = self.qr_used.lock() {
             used.insert(name.clone());
@@ -243,7 +247,7 @@ impl DiskCache {
     /// Writes the index of the IPAs this process saw (when it read any since the last save);
     /// with `prune`, also removes icon files no release used (call it so only after a build of
     /// the whole site).
-    pub fn save(&self, prune: bool) -> Result<()> {
+    pub(crate) fn save(&self, prune: bool) -> Result<()> {
         if !self.dirty.swap(false, Ordering::Relaxed) && !prune {
             return Ok(());
         }
@@ -282,7 +286,7 @@ impl DiskCache {
 /// `site/rel`, when it and every folder between it and `site` are real folders (or not there
 /// yet): a link anywhere on the way (a checked-in `.otasite` pointing elsewhere) could lead
 /// the cache's reads, writes and removals out of the site.
-pub fn real_folder(site: &Path, rel: &Path) -> Option<PathBuf> {
+pub(crate) fn real_folder(site: &Path, rel: &Path) -> Option<PathBuf> {
     let site = crate::paths::absolute(site);
     let mut path = site.clone();
     for part in rel.components() {

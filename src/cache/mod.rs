@@ -5,7 +5,7 @@
 //!
 //! A build with an empty cache does exactly the same work as without one.
 
-pub mod disk;
+pub(crate) mod disk;
 mod watching;
 
 use std::collections::HashMap;
@@ -22,11 +22,11 @@ use crate::ipa::Ipa;
 use crate::notes::Notes;
 use crate::render::memo::{IconFiles, Memo};
 use crate::render::qr::QrPath;
-pub use disk::{CACHE_DIR, DiskCache};
+pub(crate) use disk::{CACHE_DIR, DiskCache};
 
 /// What identifies a file's version without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct FileKey {
+pub(crate) struct FileKey {
     pub size: u64,
     /// Modification time as (seconds, nanoseconds) since the epoch.
     pub mtime: (i64, u32),
@@ -36,7 +36,7 @@ pub struct FileKey {
 }
 
 impl FileKey {
-    pub fn of(meta: &Metadata) -> FileKey {
+    pub(crate) fn of(meta: &Metadata) -> FileKey {
         let mtime = meta
             .modified()
             .ok()
@@ -59,7 +59,7 @@ impl FileKey {
         }
     }
 
-    pub fn read(path: &Path) -> Option<FileKey> {
+    pub(crate) fn read(path: &Path) -> Option<FileKey> {
         std::fs::metadata(path).ok().map(|m| FileKey::of(&m))
     }
 }

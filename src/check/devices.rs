@@ -17,7 +17,7 @@ pub struct DeviceAnswer {
 }
 
 /// One answer per UDID and release.
-pub fn device_answers(
+pub(crate) fn device_answers(
     udids: &[String],
     apps: &[App],
     urls: &SiteUrls,

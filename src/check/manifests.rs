@@ -14,7 +14,7 @@ use crate::limits::MAX_MANIFEST_BYTES;
 use crate::model::Release;
 use crate::problem::Problem;
 
-pub fn check_manifests(
+pub(super) fn check_manifests(
     out: &Path,
     config: &Config,
     releases: &HashMap<String, &Release>,

@@ -7,7 +7,7 @@
 mod devices;
 mod manifests;
 mod pages;
-pub mod remote;
+pub(crate) mod remote;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,11 +18,11 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::model::{App, Release};
-pub use crate::problem::{Problem, Severity};
+pub(crate) use crate::problem::{Problem, Severity};
 use crate::rules::release::release_problems;
 use crate::site::{BuildOptions, load_site, write_site};
 
-pub use devices::{DeviceAnswer, device_answers};
+pub(crate) use devices::{DeviceAnswer, device_answers};
 
 /// What `check` was asked.
 #[derive(Debug, Clone, Default)]

@@ -10,7 +10,7 @@ use crate::rules::amp::amp_problems;
 
 const PREFIX: &str = "itms-services://?action=download-manifest&url=";
 
-pub fn check_pages(out: &Path, config: &Config) -> Vec<Problem> {
+pub(super) fn check_pages(out: &Path, config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
     for entry in walkdir::WalkDir::new(out)
         .sort_by_file_name()
@@ -159,7 +159,7 @@ fn install_link(
 }
 
 /// The site-relative path of an absolute URL under the base URL.
-pub fn site_path(url: &str, config: &Config) -> Option<String> {
+pub(super) fn site_path(url: &str, config: &Config) -> Option<String> {
     let rest = url.strip_prefix(config.base_url.as_str())?;
     let rest = rest.split(['?', '#']).next().unwrap_or_default();
     let decoded = percent_encoding::percent_decode_str(rest)

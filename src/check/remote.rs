@@ -31,7 +31,7 @@ struct Reply {
 }
 
 /// Checks every release's manifest and IPA at `base` (the deployed base URL).
-pub fn check_remote(
+pub(crate) fn check_remote(
     base: &str,
     out: &Path,
     apps: &[App],

@@ -13,7 +13,7 @@
 
 use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy, banner};
 
-pub fn headers(p: &Policy<'_>) -> Vec<u8> {
+pub(super) fn headers(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::new();
     s.push_str(&format!(
         "# {}\n",

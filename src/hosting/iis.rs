@@ -13,7 +13,7 @@
 
 use super::{IMMUTABLE, IPA_TYPE, PLIST_TYPE, Policy, banner};
 
-pub fn web_config(p: &Policy<'_>) -> Vec<u8> {
+pub(super) fn web_config(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     s.push_str(&format!(
         "<!-- {} -->\n",

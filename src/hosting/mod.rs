@@ -17,18 +17,18 @@ use crate::files::OutFile;
 
 /// `Content-Type` for manifests. Apple's docs say `text/xml`; both work, and `application/xml`
 /// is what the XML media-type RFC prefers.
-pub const PLIST_TYPE: &str = "application/xml";
+pub(crate) const PLIST_TYPE: &str = "application/xml";
 /// `Content-Type` for IPAs.
-pub const IPA_TYPE: &str = "application/octet-stream";
+pub(crate) const IPA_TYPE: &str = "application/octet-stream";
 /// For pages, manifests and data: always revalidate, so testers see a new build at once.
-pub const NO_CACHE: &str = "no-cache";
+pub(crate) const NO_CACHE: &str = "no-cache";
 /// For IPAs and icons, whose paths change with every release.
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-pub const ROBOTS: &str = "noindex, nofollow";
+pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+pub(crate) const ROBOTS: &str = "noindex, nofollow";
 
 /// What every host file needs to know.
 #[derive(Debug, Clone)]
-pub struct Policy<'a> {
+pub(crate) struct Policy<'a> {
     pub noindex: bool,
     /// The base URL's path, starting and ending with `/` (e.g. `/beta/`).
     pub base_path: &'a str,
@@ -37,7 +37,7 @@ pub struct Policy<'a> {
 
 impl Policy<'_> {
     /// Headers every response gets.
-    pub fn common_headers(&self) -> Vec<(&'static str, &'static str)> {
+    pub(crate) fn common_headers(&self) -> Vec<(&'static str, &'static str)> {
         let mut h = vec![("X-Content-Type-Options", "nosniff")];
         if self.noindex {
             h.push(("X-Robots-Tag", ROBOTS));
@@ -48,7 +48,7 @@ impl Policy<'_> {
 
 /// What the banner of every generated file says: a file without it was not written by
 /// otasite, and is never replaced.
-pub const MARKER: &str = "written by otasite";
+pub(crate) const MARKER: &str = "written by otasite";
 
 /// The first comment line of every generated file.
 pub(crate) fn banner(what: &str) -> String {
@@ -59,7 +59,7 @@ pub(crate) fn banner(what: &str) -> String {
 }
 
 /// Files that go into the web root for the selected hosts.
-pub fn web_root_files(hosts: &[Host], policy: &Policy<'_>) -> Vec<OutFile> {
+pub(crate) fn web_root_files(hosts: &[Host], policy: &Policy<'_>) -> Vec<OutFile> {
     let mut files = Vec::new();
     let mut headers_written = false;
     for host in hosts {
@@ -79,7 +79,7 @@ pub fn web_root_files(hosts: &[Host], policy: &Policy<'_>) -> Vec<OutFile> {
 }
 
 /// Server-side snippets, for `server_config_dir` (never the web root).
-pub fn server_files(hosts: &[Host], policy: &Policy<'_>) -> Vec<OutFile> {
+pub(crate) fn server_files(hosts: &[Host], policy: &Policy<'_>) -> Vec<OutFile> {
     let mut files = Vec::new();
     for host in hosts {
         match host {

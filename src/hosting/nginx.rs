@@ -6,7 +6,7 @@
 
 use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy, banner};
 
-pub fn snippet(p: &Policy<'_>) -> Vec<u8> {
+pub(super) fn snippet(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::new();
     s.push_str(&format!(
         "# {}\n",

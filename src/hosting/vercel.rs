@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy};
 
-pub fn vercel_json(p: &Policy<'_>) -> Vec<u8> {
+pub(super) fn vercel_json(p: &Policy<'_>) -> Vec<u8> {
     let common: Vec<serde_json::Value> = p
         .common_headers()
         .iter()

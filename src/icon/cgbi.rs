@@ -19,7 +19,7 @@ const ADAM7: [(u32, u32, u32, u32); 7] = [
     (0, 1, 1, 2),
 ];
 
-pub fn decode(bytes: &[u8], h: &PngHeader) -> Result<Rgba, String> {
+pub(super) fn decode(bytes: &[u8], h: &PngHeader) -> Result<Rgba, String> {
     if h.bit_depth != 8 {
         return Err(format!("unsupported CgBI bit depth {}", h.bit_depth));
     }
@@ -174,6 +174,7 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
     }
 }
 
+#[cfg(any(test, feature = "testkit"))]
 /// Encodes RGBA as a CgBI PNG (premultiplied BGRA, raw deflate, optional Adam7), the way
 /// Xcode does; tests use it to make crushed icons with known pixels.
 pub fn encode_cgbi(image: &Rgba, interlaced: bool) -> Vec<u8> {

@@ -1,10 +1,10 @@
 //! A 5x7 bitmap font for the placeholder icon's initials: A-Z, 0-9 and `?`.
 //! Each glyph is seven rows; the low five bits of a row are its pixels, left to right.
 
-pub const WIDTH: usize = 5;
-pub const HEIGHT: usize = 7;
+pub(super) const WIDTH: usize = 5;
+pub(super) const HEIGHT: usize = 7;
 
-pub fn glyph(c: char) -> [u8; 7] {
+pub(super) fn glyph(c: char) -> [u8; 7] {
     match c.to_ascii_uppercase() {
         'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
         'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],

@@ -3,16 +3,17 @@
 
 mod cgbi;
 mod font;
-pub mod placeholder;
+pub(crate) mod placeholder;
 mod resize;
 mod set;
 
 use std::io::Cursor;
 
+#[cfg(feature = "testkit")]
 pub use cgbi::encode_cgbi;
-pub use placeholder::placeholder;
+pub(crate) use placeholder::placeholder;
 pub use resize::resize;
-pub use set::{FILE_NAMES as ICON_FILE_NAMES, IconSet, SIDES as ICON_SIDES};
+pub(crate) use set::{FILE_NAMES as ICON_FILE_NAMES, IconSet, SIDES as ICON_SIDES};
 
 use crate::limits;
 
@@ -99,7 +100,7 @@ pub fn png_header(bytes: &[u8]) -> Result<PngHeader, String> {
 }
 
 /// Checks an icon's dimensions against the limits before any pixel memory is allocated.
-pub fn check_dimensions(h: &PngHeader) -> Result<(), String> {
+pub(crate) fn check_dimensions(h: &PngHeader) -> Result<(), String> {
     let max = limits::MAX_ICON_DIMENSION;
     if h.width > max || h.height > max {
         return Err(format!(
@@ -183,7 +184,7 @@ pub fn check_png(bytes: &[u8]) -> Result<PngHeader, String> {
 
 /// A browser-viewable PNG from icon bytes (crushed icons re-encoded, plain ones kept as they
 /// are) and its pixels, from one decode.
-pub fn to_standard_png(bytes: &[u8]) -> Result<(Vec<u8>, Rgba), String> {
+pub(crate) fn to_standard_png(bytes: &[u8]) -> Result<(Vec<u8>, Rgba), String> {
     let (image, header) = decode_png(bytes)?;
     let png = if header.crushed {
         encode_png(&image)

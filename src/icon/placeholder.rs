@@ -3,10 +3,10 @@
 
 use super::{Rgba, font};
 
-pub const SIZE: u32 = 512;
+pub(crate) const SIZE: u32 = 512;
 
 /// Up to two initials: the first letters of the first two words, else of the one word.
-pub fn initials(name: &str) -> String {
+pub(crate) fn initials(name: &str) -> String {
     let ascii = deunicode::deunicode(name);
     let words: Vec<&str> = ascii
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -24,7 +24,7 @@ pub fn initials(name: &str) -> String {
 }
 
 /// A stable, pleasant colour for a bundle id (HSL with fixed saturation and lightness).
-pub fn colour(bundle_id: &str) -> [u8; 3] {
+pub(crate) fn colour(bundle_id: &str) -> [u8; 3] {
     let hash = bundle_id.bytes().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     });
@@ -47,7 +47,7 @@ fn hsl_to_rgb(h: f32, s: f32, l: f32) -> [u8; 3] {
 }
 
 /// A 512x512 placeholder icon.
-pub fn placeholder(name: &str, bundle_id: &str) -> Rgba {
+pub(crate) fn placeholder(name: &str, bundle_id: &str) -> Rgba {
     let [r, g, b] = colour(bundle_id);
     let mut pixels = [r, g, b, 255].repeat((SIZE * SIZE) as usize);
     let text: Vec<char> = initials(name).chars().collect();

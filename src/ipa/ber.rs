@@ -7,7 +7,7 @@
 const MAX_DEPTH: usize = 64;
 
 /// Re-encodes a BER value as DER-style definite lengths; returns the bytes and trailing input.
-pub fn ber_to_der(input: &[u8]) -> Result<Vec<u8>, String> {
+pub(super) fn ber_to_der(input: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(input.len());
     let rest = convert(input, &mut out, 0)?;
     if !rest.iter().all(|b| *b == 0) {

@@ -6,7 +6,7 @@
 
 /// Where the main app lives inside the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MainApp {
+pub(crate) struct MainApp {
     /// The app folder with a trailing slash, e.g. `Payload/Test.app/`.
     pub dir: String,
     /// The folder name without `.app`, the last fallback for the display name.
@@ -14,18 +14,18 @@ pub struct MainApp {
 }
 
 impl MainApp {
-    pub fn info_plist(&self) -> String {
+    pub(crate) fn info_plist(&self) -> String {
         format!("{}Info.plist", self.dir)
     }
 
     /// The path of a file at the root of the app bundle.
-    pub fn entry(&self, name: &str) -> String {
+    pub(crate) fn entry(&self, name: &str) -> String {
         format!("{}{name}", self.dir)
     }
 }
 
 /// Chooses the main app among the entry names of an archive.
-pub fn find_main_app<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<MainApp> {
+pub(crate) fn find_main_app<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<MainApp> {
     let mut best: Option<(usize, String, String)> = None;
     for name in names {
         let Some((depth, dir, folder)) = app_dir_of(name) else {

@@ -9,7 +9,7 @@ use crate::limits::MAX_ICON_CANDIDATES;
 const FALLBACK_NAMES: [&str; 2] = ["AppIcon", "Icon"];
 
 /// Archive entries that may be the app icon.
-pub fn icon_candidates<'a>(
+pub(crate) fn icon_candidates<'a>(
     names: &[String],
     app_dir: &str,
     entries: impl IntoIterator<Item = &'a str>,

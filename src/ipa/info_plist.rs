@@ -26,7 +26,7 @@ pub struct AppInfo {
 /// Parses `Info.plist` bytes; `folder_name` is the `.app` folder's name without extension.
 ///
 /// Errors are one-line descriptions; the caller adds the file they came from.
-pub fn parse_info_plist(bytes: &[u8], folder_name: &str) -> Result<AppInfo, String> {
+pub(crate) fn parse_info_plist(bytes: &[u8], folder_name: &str) -> Result<AppInfo, String> {
     super::plist_depth::check_plist_shape(bytes).map_err(|e| format!("Info.plist: {e}"))?;
     let value = Value::from_reader(Cursor::new(bytes))
         .map_err(|e| format!("Info.plist is not a valid property list ({e})"))?;
@@ -187,7 +187,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 /// Human names for `UIDeviceFamily` values.
-pub fn device_family_names(family: &[u64]) -> Vec<&'static str> {
+pub(crate) fn device_family_names(family: &[u64]) -> Vec<&'static str> {
     family
         .iter()
         .filter_map(|f| match f {

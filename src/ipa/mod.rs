@@ -2,11 +2,11 @@
 //! archive. The file is opened once: the zip reader uses it, then one streaming pass hashes it.
 
 mod ber;
-pub mod bundle;
+pub(crate) mod bundle;
 mod icons;
-pub mod info_plist;
+pub(crate) mod info_plist;
 pub(crate) mod plist_depth;
-pub mod profile;
+pub(crate) mod profile;
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -16,10 +16,10 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 use zip::ZipArchive;
 
-pub use bundle::{MainApp, find_main_app};
-pub use icons::icon_candidates;
-pub use info_plist::{AppInfo, device_family_names, parse_info_plist};
-pub use profile::{Profile, ProfileKind, parse_profile};
+pub(crate) use bundle::find_main_app;
+pub(crate) use icons::icon_candidates;
+pub(crate) use info_plist::{AppInfo, device_family_names, parse_info_plist};
+pub(crate) use profile::{Profile, ProfileKind, parse_profile};
 
 use crate::{icon, limits};
 
@@ -167,7 +167,7 @@ impl Stamp {
 }
 
 /// Reads the facts of one IPA, opening it once.
-pub fn read_ipa_with(path: &Path, options: ReadOptions) -> Result<Ipa, IpaError> {
+pub(crate) fn read_ipa_with(path: &Path, options: ReadOptions) -> Result<Ipa, IpaError> {
     let io = |source| IpaError::Io {
         path: path.to_path_buf(),
         source,
@@ -372,7 +372,7 @@ fn read_entry_limited<R: Read + Seek>(
 }
 
 /// Streams a file from its start through SHA-256; returns (bytes read, hex digest).
-pub fn hash_file(file: &mut File) -> std::io::Result<(u64, String)> {
+pub(crate) fn hash_file(file: &mut File) -> std::io::Result<(u64, String)> {
     hash_reader(file)
 }
 

@@ -10,7 +10,7 @@ use crate::limits::{MAX_PLIST_DEPTH, MAX_PLIST_EVENTS};
 
 /// Errs when the plist nests deeper than `MAX_PLIST_DEPTH` or holds more than
 /// `MAX_PLIST_EVENTS` values (a binary plist can reference one object many times).
-pub fn check_plist_shape(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn check_plist_shape(bytes: &[u8]) -> Result<(), String> {
     let mut depth = 0usize;
     for (count, event) in Reader::new(Cursor::new(bytes)).enumerate() {
         if count > MAX_PLIST_EVENTS {

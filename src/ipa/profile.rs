@@ -93,7 +93,7 @@ impl Profile {
 }
 
 /// Upper-case, without dashes or spaces: how UDIDs are compared.
-pub fn normalise_udid(udid: &str) -> String {
+pub(crate) fn normalise_udid(udid: &str) -> String {
     udid.chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())
@@ -102,7 +102,7 @@ pub fn normalise_udid(udid: &str) -> String {
 
 /// Parses the bytes of a `.mobileprovision`: CMS SignedData whose content is a plist.
 /// A bare plist (as some tools write) is accepted too.
-pub fn parse_profile(bytes: &[u8]) -> Result<Profile, String> {
+pub(crate) fn parse_profile(bytes: &[u8]) -> Result<Profile, String> {
     let payload = if bytes.starts_with(b"<?xml") || bytes.starts_with(b"bplist") {
         bytes.to_vec()
     } else {

@@ -10,7 +10,7 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 /// How an image referenced by a note appears on the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageSrc {
+pub(crate) struct ImageSrc {
     /// URL relative to the page, e.g. `../1.2-3/img/shot-1a2b3c4d.png`.
     pub src: String,
     pub width: u32,
@@ -25,7 +25,7 @@ fn options() -> Options {
 }
 
 /// Image references in a note: (destination as written, byte offset in `markdown`).
-pub fn image_refs(markdown: &str) -> Vec<(String, usize)> {
+pub(crate) fn image_refs(markdown: &str) -> Vec<(String, usize)> {
     Parser::new_ext(markdown, options())
         .into_offset_iter()
         .filter_map(|(event, range)| match event {
@@ -41,7 +41,7 @@ pub fn image_refs(markdown: &str) -> Vec<(String, usize)> {
 ///
 /// Events stream from the parser to the HTML writer: only one heading's or image's events are
 /// held at a time, so memory is the parser's and the output's, not a copy of every event.
-pub fn render_markdown(markdown: &str, images: &dyn Fn(&str) -> Option<ImageSrc>) -> String {
+pub(crate) fn render_markdown(markdown: &str, images: &dyn Fn(&str) -> Option<ImageSrc>) -> String {
     let events = SafeEvents {
         parser: Parser::new_ext(markdown, options()),
         ready: VecDeque::new(),
@@ -389,7 +389,7 @@ fn amp_img(img: &ImageSrc, alt: &str) -> String {
 }
 
 /// Escapes text for a double-quoted HTML attribute.
-pub fn escape_attr(s: &str) -> String {
+pub(crate) fn escape_attr(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -410,7 +410,7 @@ fn is_external(url: &str) -> bool {
 }
 
 /// Whether a link target may appear in a page: relative, or http, https, mailto.
-pub fn is_safe_url(url: &str) -> bool {
+pub(crate) fn is_safe_url(url: &str) -> bool {
     // Browsers ignore whitespace and control characters inside a scheme (`java\tscript:`).
     let cleaned: String = url
         .chars()

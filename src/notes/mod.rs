@@ -10,8 +10,9 @@ use anyhow::{Result, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
+#[cfg(feature = "testkit")]
 pub(crate) use markdown::amp_forbids_id;
-pub use markdown::{ImageSrc, escape_attr, image_refs, is_safe_url, render_markdown};
+pub(crate) use markdown::{ImageSrc, escape_attr, image_refs, render_markdown};
 
 use crate::{config::key_line, config::yaml_error, limits};
 
@@ -51,7 +52,7 @@ pub struct Notes {
 
 /// Stands for the images' folder in `Notes::html_marked`. It cannot come from a note:
 /// Markdown replaces NUL characters.
-pub const IMAGE_DIR_MARK: &str = "\u{0}images\u{0}";
+pub(crate) const IMAGE_DIR_MARK: &str = "\u{0}images\u{0}";
 
 /// An image a note shows: copied into the release folder under a name with its content hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +101,7 @@ impl Notes {
 }
 
 /// Reads and parses a notes file, and finds the images it shows.
-pub fn load_notes(path: &Path) -> Result<Notes> {
+pub(crate) fn load_notes(path: &Path) -> Result<Notes> {
     let text = limits::read_text_limited(path, limits::MAX_NOTES_BYTES, "notes file")?;
     parse_budget::within(text.len() as u64, || {
         let mut notes = parse_notes(&text, path)?;
@@ -113,7 +114,7 @@ pub fn load_notes(path: &Path) -> Result<Notes> {
 /// Refuses a build whose notes add up to more than `limit` bytes (`what` measures them; each
 /// file counted once), naming the largest files: pages, feeds and `releases.json` each repeat
 /// every note, so the whole build's notes are bounded, not only each file.
-pub fn check_total(
+pub(crate) fn check_total(
     sizes: impl IntoIterator<Item = (PathBuf, u64)>,
     limit: u64,
     limit_name: &str,
@@ -157,7 +158,7 @@ mod parse_budget {
 
     /// Runs `parse` once `bytes` of text fit in the budget (a file larger than the whole
     /// budget waits until nothing else is parsed).
-    pub fn within<T>(bytes: u64, parse: impl FnOnce() -> T) -> T {
+    pub(super) fn within<T>(bytes: u64, parse: impl FnOnce() -> T) -> T {
         let want = bytes.min(MAX_NOTES_PARSE_BYTES);
         let mut used = USED.lock().unwrap_or_else(PoisonError::into_inner);
         while *used > 0 && *used + want > MAX_NOTES_PARSE_BYTES {
@@ -392,7 +393,7 @@ fn split_front_matter<'a>(text: &'a str, file: &Path) -> Result<(Option<&'a str>
 ///
 /// The year (in UTC) must have four digits: feeds and `releases.json` write the date as RFC
 /// 3339, which has no `-0001` or `+12345` (chrono reads and writes both).
-pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     use chrono::Datelike as _;
     parse_any_date(s).filter(|d| (0..=9999).contains(&d.year()))
 }

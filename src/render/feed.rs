@@ -6,7 +6,7 @@ use super::views::{ReleaseView, SiteView};
 use crate::notes::escape_attr;
 
 /// What a feed is about.
-pub struct FeedMeta<'a> {
+pub(super) struct FeedMeta<'a> {
     pub title: &'a str,
     pub subtitle: Option<&'a str>,
     /// The feed's own absolute URL (also its id).
@@ -18,7 +18,11 @@ pub struct FeedMeta<'a> {
 const EPOCH: &str = "1970-01-01T00:00:00Z";
 
 /// Serialises a feed; entries are ordered newest first (by date, then as given).
-pub fn atom(site: &SiteView<'_>, meta: &FeedMeta<'_>, releases: &[&ReleaseView<'_>]) -> Vec<u8> {
+pub(super) fn atom(
+    site: &SiteView<'_>,
+    meta: &FeedMeta<'_>,
+    releases: &[&ReleaseView<'_>],
+) -> Vec<u8> {
     let mut entries: Vec<&&ReleaseView<'_>> = releases.iter().collect();
     entries.sort_by(|a, b| b.date_iso.cmp(&a.date_iso));
     let updated = entries

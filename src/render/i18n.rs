@@ -16,13 +16,13 @@ const BUILT_IN: &[(&str, &str)] = &[
 
 /// Strings by key.
 #[derive(Debug, Clone)]
-pub struct Strings {
+pub(crate) struct Strings {
     map: BTreeMap<String, String>,
 }
 
 impl Strings {
     /// English, for tests and as the base of every language.
-    pub fn english() -> Strings {
+    pub(crate) fn english() -> Strings {
         Strings {
             map: parse(BUILT_IN[0].1, Path::new("en.yaml"))
                 .expect("built-in English strings parse"),
@@ -30,7 +30,7 @@ impl Strings {
     }
 
     /// The strings for `language`, with a site theme's `i18n/<language>.yaml` on top.
-    pub fn load(language: &str, theme_dir: &Path) -> Result<Strings> {
+    pub(crate) fn load(language: &str, theme_dir: &Path) -> Result<Strings> {
         let mut strings = Strings::english();
         let own = theme_dir.join("i18n").join(format!("{language}.yaml"));
         let built_in = BUILT_IN.iter().find(|(l, _)| *l == language);
@@ -59,11 +59,11 @@ impl Strings {
         Ok(strings)
     }
 
-    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+    pub(crate) fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.map.get(key).map_or(key, String::as_str)
     }
 
-    pub fn map(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn map(&self) -> &BTreeMap<String, String> {
         &self.map
     }
 }

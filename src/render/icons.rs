@@ -8,7 +8,7 @@ use crate::model::Release;
 
 /// What a release's icon files depend on, as a file-name-safe key: the icon's hash, or for a
 /// placeholder the app's name and bundle id. Releases with the same icon share the files.
-pub fn icon_key(r: &Release) -> String {
+pub(super) fn icon_key(r: &Release) -> String {
     match &r.ipa.icon {
         Some(icon) => icon.digest.clone(),
         None => {
@@ -24,7 +24,7 @@ pub fn icon_key(r: &Release) -> String {
 
 /// The icon files as PNG bytes: the icon as found (re-encoded as a standard PNG when it was
 /// crushed), and resized.
-pub fn icon_images(r: &Release) -> IconSet<Vec<u8>> {
+pub(super) fn icon_images(r: &Release) -> IconSet<Vec<u8>> {
     let decoded = (r.ipa.icon.as_ref()).and_then(|i| to_standard_png(&i.bytes).ok());
     let (original, image) = decoded.unwrap_or_else(|| {
         let img = placeholder(r.name(), &r.ipa.info.bundle_id);

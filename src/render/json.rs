@@ -112,7 +112,7 @@ fn release<'a>(r: &'a ReleaseView<'a>) -> JsonRelease<'a> {
 }
 
 /// Serialises the site as pretty JSON with a trailing newline.
-pub fn releases_json(site: &SiteView<'_>, apps: &[AppView<'_>]) -> Vec<u8> {
+pub(crate) fn releases_json(site: &SiteView<'_>, apps: &[AppView<'_>]) -> Vec<u8> {
     let doc = Document {
         site: JsonSite {
             title: site.title,

@@ -11,9 +11,9 @@ use crate::files::{Content, OutFile};
 use crate::icon::IconSet;
 
 /// A release's icon files, shared between the releases with the same icon.
-pub type IconFiles = Arc<IconSet<Content>>;
+pub(crate) type IconFiles = Arc<IconSet<Content>>;
 
-pub trait Memo: Sync {
+pub(crate) trait Memo: Sync {
     /// The icon files for `key`: as made before, else made by `make`.
     fn icons(&self, key: &str, make: &dyn Fn() -> IconSet<Vec<u8>>) -> IconFiles;
 
@@ -30,25 +30,4 @@ pub trait Memo: Sync {
         key: &dyn Fn() -> Option<String>,
         make: &dyn Fn() -> Result<Vec<OutFile>>,
     ) -> Result<Arc<Vec<OutFile>>>;
-}
-
-/// Nothing reused: every file made afresh.
-pub struct Fresh;
-
-impl Memo for Fresh {
-    fn icons(&self, _key: &str, make: &dyn Fn() -> IconSet<Vec<u8>>) -> IconFiles {
-        Arc::new(make().map(Content::Bytes))
-    }
-
-    fn qr(&self, url: &str) -> Option<QrPath> {
-        QrPath::of(url)
-    }
-
-    fn app_files(
-        &self,
-        _key: &dyn Fn() -> Option<String>,
-        make: &dyn Fn() -> Result<Vec<OutFile>>,
-    ) -> Result<Arc<Vec<OutFile>>> {
-        make().map(Arc::new)
-    }
 }

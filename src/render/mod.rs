@@ -1,14 +1,14 @@
 //! From the model to the list of files the site consists of. Pure: nothing here writes.
 
 mod feed;
-pub mod i18n;
+pub(crate) mod i18n;
 mod icons;
 mod json;
-pub mod memo;
+pub(crate) mod memo;
 mod pages;
 pub(crate) mod qr;
-pub mod theme;
-pub mod views;
+pub(crate) mod theme;
+pub(crate) mod views;
 
 use std::sync::Arc;
 
@@ -22,15 +22,15 @@ use crate::manifest::{ManifestInput, manifest_xml};
 use crate::model::App;
 use crate::timing::timed;
 use crate::urls::SiteUrls;
-pub use json::releases_json;
+pub(crate) use json::releases_json;
 use memo::Memo;
-pub use pages::PageRenderer;
-pub use theme::Theme;
-pub use views::{AppView, ReleaseView, SiteView};
+pub(crate) use pages::PageRenderer;
+pub(crate) use theme::Theme;
+pub(crate) use views::{AppView, FEED_FILE, ReleaseView, SiteView};
 
 /// Renders every file of the site into `sink`.
 #[allow(clippy::too_many_arguments)] // each is a distinct input of the render
-pub fn render_site(
+pub(crate) fn render_site(
     config: &Config,
     urls: &SiteUrls,
     theme: &Theme,
@@ -54,7 +54,7 @@ pub fn render_site(
     let (site_wide, per_app) = rayon::join(
         || {
             timed("render: index, feed, releases.json", || {
-                sink(site_files(config, urls, &site, &views, &pages)?)
+                sink(site_files(config, &site, &views, &pages)?)
             })
         },
         || {
@@ -98,7 +98,6 @@ pub fn render_site(
 /// The site-wide files: index, 404, releases.json, robots.txt, the site's feed.
 fn site_files(
     config: &Config,
-    urls: &SiteUrls,
     site: &SiteView<'_>,
     views: &[AppView<'_>],
     pages: &PageRenderer<'_>,
@@ -116,15 +115,14 @@ fn site_files(
         OutFile::bytes("robots.txt", robots_txt(config.noindex)),
     ];
     let all: Vec<&ReleaseView<'_>> = views.iter().flat_map(|a| &a.releases).collect();
-    let site_feed = urls.abs("feed.xml");
     files.push(OutFile::bytes(
-        "feed.xml",
+        FEED_FILE,
         feed::atom(
             site,
             &feed::FeedMeta {
                 title: site.title,
                 subtitle: site.description,
-                self_url: &site_feed,
+                self_url: &site.feed_url,
                 page_url: site.base_url,
             },
             &all,
@@ -159,15 +157,14 @@ fn app_files(
         format!("{}index.html", app.dir),
         pages.app((view, &value))?,
     )];
-    let feed_url = urls_abs_feed(view);
     files.push(OutFile::bytes(
-        format!("{}feed.xml", app.dir),
+        &view.feed_path,
         feed::atom(
             pages.site(),
             &feed::FeedMeta {
                 title: view.name,
                 subtitle: Some(view.bundle_id),
-                self_url: &feed_url,
+                self_url: &view.feed_url,
                 page_url: &view.url,
             },
             &view.releases.iter().collect::<Vec<_>>(),
@@ -231,11 +228,6 @@ fn release_files(
     Ok(files)
 }
 
-/// The app's feed URL, next to its page.
-fn urls_abs_feed(view: &AppView<'_>) -> String {
-    format!("{}feed.xml", view.url)
-}
-
 fn manifest_for(r: &ReleaseView<'_>) -> Vec<u8> {
     manifest_xml(&ManifestInput {
         bundle_id: r.bundle_id,
@@ -250,7 +242,7 @@ fn manifest_for(r: &ReleaseView<'_>) -> Vec<u8> {
 }
 
 /// Test builds stay out of search engines unless the site opts in.
-pub fn robots_txt(noindex: bool) -> String {
+pub(crate) fn robots_txt(noindex: bool) -> String {
     if noindex {
         "# Private test builds: keep them out of search engines.\nUser-agent: *\nDisallow: /\n"
             .into()

@@ -28,8 +28,36 @@ struct PageView<'a> {
     noindex: bool,
 }
 
+/// What one page is: where it is, what it is a copy of, what it announces.
+struct PageSpec<'s> {
+    /// Site-relative folder of the page (empty for the root).
+    dir: &'s str,
+    url: &'s str,
+    /// The page this one is a copy of (a `latest/` page names the release's own), or itself.
+    canonical: &'s str,
+    /// A `latest/` page.
+    is_latest: bool,
+    feed_url: &'s str,
+    /// With a QR code of `url`, for pages a desktop visitor hands to a phone.
+    with_qr: bool,
+}
+
+impl<'s> PageSpec<'s> {
+    /// The site's root page (the index, and the 404 page's links).
+    fn site_root(site: &'s SiteView<'_>) -> Self {
+        PageSpec {
+            dir: "",
+            url: site.base_url,
+            canonical: site.base_url,
+            is_latest: false,
+            feed_url: &site.feed_url,
+            with_qr: false,
+        }
+    }
+}
+
 /// Renders pages; holds what every page shares.
-pub struct PageRenderer<'a> {
+pub(crate) struct PageRenderer<'a> {
     theme: &'a Theme,
     site: &'a SiteView<'a>,
     strings: &'a Strings,
@@ -41,10 +69,10 @@ pub struct PageRenderer<'a> {
 
 /// An app's data as a template value, made once for all of its pages (a release page shows
 /// the app's history, so building it per page would cost the square of the releases).
-pub struct AppValue(Value);
+pub(crate) struct AppValue(Value);
 
 impl<'a> PageRenderer<'a> {
-    pub fn new(
+    pub(crate) fn new(
         theme: &'a Theme,
         site: &'a SiteView<'a>,
         strings: &'a Strings,
@@ -60,45 +88,37 @@ impl<'a> PageRenderer<'a> {
         }
     }
 
-    pub fn app_value(&self, app: &AppView<'_>) -> AppValue {
+    pub(crate) fn app_value(&self, app: &AppView<'_>) -> AppValue {
         AppValue(Value::from_serializable(app))
     }
 
-    pub fn site(&self) -> &SiteView<'a> {
+    pub(crate) fn site(&self) -> &SiteView<'a> {
         self.site
     }
 
-    pub fn index(&self, apps: &[AppView<'_>]) -> Result<String> {
-        let base = self.site.base_url.to_string();
-        let page = self.page(
-            "",
-            base.clone(),
-            base,
-            false,
-            format!("{}feed.xml", self.site.base_url),
-            false,
-        );
+    pub(crate) fn index(&self, apps: &[AppView<'_>]) -> Result<String> {
+        let page = self.page(PageSpec::site_root(self.site));
         let mut ctx = self.context(&page);
         ctx.insert("apps", apps);
         self.render("index.html", "", &ctx)
     }
 
-    pub fn app(&self, (app, app_value): (&AppView<'_>, &AppValue)) -> Result<String> {
-        let page = self.page(
-            app.path,
-            app.url.clone(),
-            app.url.clone(),
-            false,
-            format!("{}feed.xml", app.url),
-            true,
-        );
+    pub(crate) fn app(&self, (app, app_value): (&AppView<'_>, &AppValue)) -> Result<String> {
+        let page = self.page(PageSpec {
+            dir: app.path,
+            url: &app.url,
+            canonical: &app.url,
+            is_latest: false,
+            feed_url: &app.feed_url,
+            with_qr: true,
+        });
         let mut ctx = self.context(&page);
         ctx.insert_value("app", app_value.0.clone());
         self.render("app.html", app.path, &ctx)
     }
 
     /// A release page at `at`: its own folder, or a `latest/` folder of the app.
-    pub fn release(
+    pub(crate) fn release(
         &self,
         (app, app_value): (&AppView<'_>, &AppValue),
         index: usize,
@@ -112,14 +132,14 @@ impl<'a> PageRenderer<'a> {
                 .notes_html_marked
                 .replace(ROOT_MARK, &root_prefix(at));
         }
-        let page = self.page(
-            at,
-            at_url.to_string(),
-            release.page_url.clone(),
+        let page = self.page(PageSpec {
+            dir: at,
+            url: at_url,
+            canonical: &release.page_url,
             is_latest,
-            format!("{}feed.xml", app.url),
-            true,
-        );
+            feed_url: &app.feed_url,
+            with_qr: true,
+        });
         let page = PageView {
             noindex: page.noindex || release.private,
             ..page
@@ -130,44 +150,25 @@ impl<'a> PageRenderer<'a> {
         self.render("release.html", at, &ctx)
     }
 
-    pub fn not_found(&self) -> Result<String> {
+    pub(crate) fn not_found(&self) -> Result<String> {
+        let mut page = self.page(PageSpec::site_root(self.site));
         // Served at any depth, so its links are absolute.
-        let base = self.site.base_url.to_string();
-        let mut page = self.page(
-            "",
-            base.clone(),
-            base.clone(),
-            false,
-            format!("{base}feed.xml"),
-            false,
-        );
-        page.root = base;
+        page.root = self.site.base_url.to_string();
         let ctx = self.context(&page);
         self.render("404.html", "404.html", &ctx)
     }
 
-    fn page(
-        &self,
-        dir: &str,
-        url: String,
-        canonical: String,
-        is_latest: bool,
-        feed_url: String,
-        with_qr: bool,
-    ) -> PageView<'a> {
+    fn page(&self, spec: PageSpec<'_>) -> PageView<'a> {
+        let label = self.strings.get("qr_label");
+        let qr = || self.caches.qr(spec.url).map(|path| path.svg(label));
         PageView {
-            qr_svg: if with_qr {
-                let label = self.strings.get("qr_label");
-                self.caches.qr(&url).map(|path| path.svg(label))
-            } else {
-                None
-            },
-            url,
-            canonical,
-            root: root_prefix(dir),
+            qr_svg: if spec.with_qr { qr() } else { None },
+            url: spec.url.to_string(),
+            canonical: spec.canonical.to_string(),
+            root: root_prefix(spec.dir),
             css: &self.theme.css,
-            is_latest,
-            feed_url,
+            is_latest: spec.is_latest,
+            feed_url: spec.feed_url.to_string(),
             noindex: self.site.noindex,
         }
     }

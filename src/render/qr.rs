@@ -11,7 +11,7 @@ const QUIET: usize = 4;
 /// A QR code as the one SVG path otasite draws: what the build cache keeps, and all it keeps,
 /// so that nothing but these characters can come back from the cache into a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QrPath {
+pub(crate) struct QrPath {
     /// Width and height in modules, quiet zone included.
     pub size: usize,
     /// Path data: `M`, `h`, `v`, `z`, digits, spaces and `-` only.
@@ -20,7 +20,7 @@ pub struct QrPath {
 
 impl QrPath {
     /// The path of a QR code of `text`; `None` when the text is too long to encode.
-    pub fn of(text: &str) -> Option<QrPath> {
+    pub(crate) fn of(text: &str) -> Option<QrPath> {
         let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
         let width = code.width();
         let colors = code.to_colors();
@@ -47,12 +47,12 @@ impl QrPath {
     }
 
     /// The form kept in the build cache: the size, a space, the path data.
-    pub fn to_cache(&self) -> String {
+    pub(crate) fn to_cache(&self) -> String {
         format!("{} {}", self.size, self.d)
     }
 
     /// Reads [`QrPath::to_cache`]'s form back, refusing anything otasite would not write.
-    pub fn from_cache(text: &str) -> Option<QrPath> {
+    pub(crate) fn from_cache(text: &str) -> Option<QrPath> {
         let (size, d) = text.split_once(' ')?;
         let size: usize = size.parse().ok()?;
         // Version 40 codes are 177 modules wide; the quiet zone adds 8.
@@ -67,7 +67,7 @@ impl QrPath {
     }
 
     /// The inline SVG, labelled for screen readers.
-    pub fn svg(&self, label: &str) -> String {
+    pub(crate) fn svg(&self, label: &str) -> String {
         let QrPath { size, d } = self;
         format!(
             "<svg class=\"qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \

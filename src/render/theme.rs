@@ -59,7 +59,7 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
 const DEFAULT_CSS: &str = include_str!("../../themes/default/style.css");
 
 /// Loaded templates and the CSS that every page inlines.
-pub struct Theme {
+pub(crate) struct Theme {
     pub(crate) tera: Tera,
     pub(crate) css: String,
     /// A digest of every template and the CSS: what pages depend on besides their data.
@@ -67,7 +67,7 @@ pub struct Theme {
 }
 
 /// A theme file as read, with where it came from (for messages).
-pub struct ThemeFile {
+pub(crate) struct ThemeFile {
     pub name: String,
     pub source: String,
     pub origin: Option<PathBuf>,
@@ -75,13 +75,13 @@ pub struct ThemeFile {
 
 impl Theme {
     /// The embedded default theme.
-    pub fn default_theme() -> Result<Theme> {
+    pub(crate) fn default_theme() -> Result<Theme> {
         Theme::from_files(Vec::new(), None)
     }
 
     /// Reads `SITE_DIR/themes/<name>/` overrides on top of the default theme. Every file must
     /// really live in the theme's folder: its text is inlined into every page.
-    pub fn load(site_dir: &Path, name: &str) -> Result<Theme> {
+    pub(crate) fn load(site_dir: &Path, name: &str) -> Result<Theme> {
         let dir = site_dir.join("themes").join(name);
         if !dir.is_dir() {
             if name == "default" {
@@ -141,7 +141,7 @@ impl Theme {
     }
 
     /// Builds a theme from override files on top of the embedded defaults. No I/O.
-    pub fn from_files(overrides: Vec<ThemeFile>, css: Option<ThemeFile>) -> Result<Theme> {
+    pub(crate) fn from_files(overrides: Vec<ThemeFile>, css: Option<ThemeFile>) -> Result<Theme> {
         let mut files: Vec<ThemeFile> = DEFAULT_TEMPLATES
             .iter()
             .filter(|(name, _)| !overrides.iter().any(|o| o.name == *name))
@@ -193,7 +193,7 @@ impl Theme {
 }
 
 /// The rules AMP puts on `<style amp-custom>` that a stylesheet alone can break.
-pub fn check_amp_css(css: &str) -> Result<(), String> {
+pub(crate) fn check_amp_css(css: &str) -> Result<(), String> {
     if css.len() > MAX_CSS_BYTES {
         return Err(format!(
             "is {} bytes; AMP allows at most {MAX_CSS_BYTES} bytes of CSS per page",

@@ -14,18 +14,23 @@ use crate::problem::Problem;
 use crate::rules::release::{EXPIRY_WARNING_DAYS, blocker, release_problems};
 use crate::urls::{SiteUrls, install_link, root_prefix};
 
+/// Every feed's file name: the site's at the root, each app's in its folder.
+pub(crate) const FEED_FILE: &str = "feed.xml";
+
 #[derive(Debug, Serialize)]
-pub struct SiteView<'a> {
+pub(crate) struct SiteView<'a> {
     pub title: &'a str,
     pub description: Option<&'a str>,
     pub base_url: &'a str,
     pub noindex: bool,
     pub generator: String,
     pub language: &'a str,
+    /// The site's Atom feed.
+    pub feed_url: String,
 }
 
 impl<'a> SiteView<'a> {
-    pub fn new(config: &'a Config, urls: &'a SiteUrls) -> Self {
+    pub(crate) fn new(config: &'a Config, urls: &'a SiteUrls) -> Self {
         SiteView {
             title: &config.title,
             description: config.description.as_deref(),
@@ -33,12 +38,13 @@ impl<'a> SiteView<'a> {
             noindex: config.noindex,
             generator: format!("otasite {}", env!("CARGO_PKG_VERSION")),
             language: &config.language,
+            feed_url: urls.abs(FEED_FILE),
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ReleaseView<'a> {
+pub(crate) struct ReleaseView<'a> {
     pub name: &'a str,
     pub bundle_id: &'a str,
     pub version: &'a str,
@@ -84,7 +90,7 @@ pub struct ReleaseView<'a> {
 
 /// The release's icon files (site-relative) and where the image came from.
 #[derive(Debug, Clone, Serialize)]
-pub struct IconView {
+pub(crate) struct IconView {
     pub path: String,
     pub display_image_path: String,
     pub full_size_image_path: String,
@@ -101,7 +107,7 @@ pub struct IconView {
 
 impl IconView {
     /// Where the release's icon files go (site-relative).
-    pub fn paths(&self) -> IconSet<String> {
+    pub(crate) fn paths(&self) -> IconSet<String> {
         IconSet {
             original: self.path.clone(),
             display: self.display_image_path.clone(),
@@ -109,7 +115,7 @@ impl IconView {
         }
     }
 
-    pub fn new(r: &Release, urls: &SiteUrls) -> Self {
+    pub(crate) fn new(r: &Release, urls: &SiteUrls) -> Self {
         let IconSet {
             original: path,
             display: small,
@@ -140,7 +146,7 @@ impl IconView {
 
 /// Profile facts for pages and `releases.json`; never device UDIDs.
 #[derive(Debug, Clone, Serialize)]
-pub struct ProfileView<'a> {
+pub(crate) struct ProfileView<'a> {
     pub kind: &'static str,
     pub kind_label: &'static str,
     pub name: Option<&'a str>,
@@ -156,7 +162,7 @@ pub struct ProfileView<'a> {
 }
 
 impl<'a> ProfileView<'a> {
-    pub fn new(p: &'a Profile, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(p: &'a Profile, now: DateTime<Utc>) -> Self {
         let soon = now + chrono::Duration::days(EXPIRY_WARNING_DAYS);
         ProfileView {
             kind: p.kind.as_str(),
@@ -193,7 +199,7 @@ fn blocked_key(blocker: &Problem) -> &'static str {
 }
 
 impl<'a> ReleaseView<'a> {
-    pub fn new(r: &'a Release, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(r: &'a Release, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
         let manifest_url = urls.abs(&r.manifest_path());
         let problems = release_problems(&r.ipa, now);
         let blocked = blocker(&problems).map(blocked_key);
@@ -234,12 +240,15 @@ impl<'a> ReleaseView<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct AppView<'a> {
+pub(crate) struct AppView<'a> {
     pub name: &'a str,
     pub bundle_id: &'a str,
     pub path: &'a str,
     pub url: String,
     pub latest_url: String,
+    /// The app's Atom feed: site-relative, and absolute.
+    pub feed_path: String,
+    pub feed_url: String,
     pub release_count: usize,
     pub latest: ReleaseView<'a>,
     pub releases: Vec<ReleaseView<'a>>,
@@ -248,7 +257,7 @@ pub struct AppView<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ChannelView<'a> {
+pub(crate) struct ChannelView<'a> {
     pub name: &'a str,
     /// `apps/<app>/<channel>/latest/`.
     pub path: String,
@@ -260,13 +269,15 @@ pub struct ChannelView<'a> {
 }
 
 impl<'a> AppView<'a> {
-    pub fn new(app: &'a App, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(app: &'a App, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
         AppView {
             name: &app.name,
             bundle_id: &app.bundle_id,
             path: &app.dir,
             url: urls.abs(&app.dir),
             latest_url: urls.abs(&app.latest_dir()),
+            feed_path: format!("{}{FEED_FILE}", app.dir),
+            feed_url: urls.abs(&format!("{}{FEED_FILE}", app.dir)),
             release_count: app.releases.len(),
             latest: ReleaseView::new(app.latest(), urls, now),
             releases: app
@@ -293,7 +304,7 @@ impl<'a> AppView<'a> {
 }
 
 /// Sizes as iOS shows them: decimal units, one decimal place.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if bytes < 1000 {
         return format!("{bytes} bytes");

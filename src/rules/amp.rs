@@ -34,7 +34,7 @@ const FORBIDDEN: &[&str] = &[
 ];
 
 /// Bytes of CSS an AMP page may carry (`<style amp-custom>` and `style` attributes together).
-pub const MAX_CSS_BYTES: usize = 75_000;
+pub(crate) const MAX_CSS_BYTES: usize = 75_000;
 
 const FIX: &str =
     "keep pages valid AMP: check the theme's templates and CSS against the official validator";

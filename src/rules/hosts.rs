@@ -4,15 +4,15 @@ use crate::config::Host;
 use crate::problem::Problem;
 
 /// Cloudflare Pages refuses files over 25 MiB.
-pub const CLOUDFLARE_MAX_FILE: u64 = 25 * 1024 * 1024;
+pub(crate) const CLOUDFLARE_MAX_FILE: u64 = 25 * 1024 * 1024;
 /// GitHub refuses files over 100 MiB.
-pub const GITHUB_MAX_FILE: u64 = 100 * 1024 * 1024;
+pub(crate) const GITHUB_MAX_FILE: u64 = 100 * 1024 * 1024;
 /// GitHub Pages sites may be at most 1 GB.
-pub const GITHUB_MAX_SITE: u64 = 1_000_000_000;
+pub(crate) const GITHUB_MAX_SITE: u64 = 1_000_000_000;
 
 /// Limits of the selected hosts that the site breaks; `ipas` are (path to show, size).
 /// `site_bytes` is asked for only when a host limits the whole site's size.
-pub fn host_problems(
+pub(crate) fn host_problems(
     hosts: &[Host],
     ipas: &[(String, u64)],
     site_bytes: impl FnOnce() -> u64,

@@ -2,6 +2,6 @@
 //! forbids. Each rule yields [`Problem`](crate::problem::Problem)s; the build prints them as
 //! warnings, `check` reports them, and pages show a release's blocker instead of its button.
 
-pub mod amp;
-pub mod hosts;
-pub mod release;
+pub(crate) mod amp;
+pub(crate) mod hosts;
+pub(crate) mod release;

@@ -7,11 +7,11 @@ use crate::ipa::{Ipa, ProfileKind};
 use crate::problem::Problem;
 
 /// How far ahead an expiring profile is worth a warning.
-pub const EXPIRY_WARNING_DAYS: i64 = 14;
+pub(crate) const EXPIRY_WARNING_DAYS: i64 = 14;
 
 /// Everything the rules find about the release of `ipa` at `now`, each naming the IPA.
 /// An `Error` means iOS will not install the build (see [`blocker`]).
-pub fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
+pub(crate) fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
     let file = ipa.path.display().to_string();
     let mut p: Vec<Problem> = ipa
         .warnings
@@ -39,7 +39,7 @@ pub fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
 }
 
 /// The first finding that stops the install, if any: what a page says instead of its button.
-pub fn blocker(problems: &[Problem]) -> Option<&Problem> {
+pub(crate) fn blocker(problems: &[Problem]) -> Option<&Problem> {
     problems.iter().find(|p| p.is_error())
 }
 

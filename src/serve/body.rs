@@ -18,7 +18,7 @@ use hyper::body::{Body, Frame, SizeHint};
 const CHUNK: u64 = 64 * 1024;
 
 /// A response body.
-pub enum Payload {
+pub(super) enum Payload {
     Bytes(Option<Bytes>),
     /// `remaining` bytes from the file's current position.
     File {
@@ -28,11 +28,11 @@ pub enum Payload {
 }
 
 impl Payload {
-    pub fn empty() -> Self {
+    pub(super) fn empty() -> Self {
         Payload::Bytes(None)
     }
 
-    pub fn bytes(bytes: impl Into<Bytes>) -> Self {
+    pub(super) fn bytes(bytes: impl Into<Bytes>) -> Self {
         Payload::Bytes(Some(bytes.into()))
     }
 }

@@ -5,7 +5,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Content types for every kind of file a site has.
-pub fn content_type(path: &str) -> &'static str {
+pub(crate) fn content_type(path: &str) -> &'static str {
     let ext = path
         .rsplit('.')
         .next()
@@ -30,7 +30,7 @@ pub fn content_type(path: &str) -> &'static str {
 }
 
 /// The site path a request target names, or `None` when it must not be served.
-pub fn site_path(target: &str) -> Option<String> {
+pub(crate) fn site_path(target: &str) -> Option<String> {
     let path = target.split(['?', '#']).next()?;
     let decoded = percent_encoding::percent_decode_str(path)
         .decode_utf8()
@@ -54,7 +54,7 @@ pub fn site_path(target: &str) -> Option<String> {
 
 /// What a `Range` header asks of a file of `size` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ranged {
+pub(crate) enum Ranged {
     /// Send the whole file (200). A header that is not one well-formed byte range — another
     /// unit (which RFC 9110 says a server must ignore), several ranges, bad syntax — is
     /// ignored rather than refused, as is a suffix range of an empty file.
@@ -66,7 +66,7 @@ pub enum Ranged {
 }
 
 /// Reads a `Range` header against `size`: see [`Ranged`].
-pub fn parse_range(header: &str, size: u64) -> Ranged {
+pub(crate) fn parse_range(header: &str, size: u64) -> Ranged {
     let header = header.trim();
     let Some(spec) = header
         .get(..6)
@@ -109,7 +109,7 @@ fn position(text: &str) -> Option<u64> {
 /// carry that name. So only names that cannot be rebound are accepted: IP addresses, `localhost`
 /// and its subdomains (which browsers keep on this machine), and `names` (the interface given
 /// by name, the host of the `-u` tunnel).
-pub fn host_allowed(host: &str, names: &[String]) -> bool {
+pub(super) fn host_allowed(host: &str, names: &[String]) -> bool {
     let name = match host.strip_prefix('[') {
         // [v6] or [v6]:port
         Some(rest) => {

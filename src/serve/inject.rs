@@ -4,7 +4,7 @@
 use super::Snapshot;
 use crate::notes::escape_attr;
 
-pub fn inject(page: &[u8], snapshot: &Snapshot) -> Vec<u8> {
+pub(super) fn inject(page: &[u8], snapshot: &Snapshot) -> Vec<u8> {
     let mut extra = String::new();
     if snapshot.local_base {
         extra.push_str(

@@ -28,17 +28,16 @@ use crate::files::Content;
 use crate::problem::Problem;
 use crate::site::{BuildOptions, load_site_with, render_in_memory};
 
-pub use http::{content_type, parse_range, site_path};
 use pinned::Pinner;
-pub use state::{Files, Served, Snapshot, State};
-pub use watch::{Change, classify, is_temp_file};
+pub(crate) use state::{Files, Served, Snapshot, State};
+pub(crate) use watch::{Change, classify};
 
 /// Quiet time after the last change before rebuilding.
-pub const DEBOUNCE: Duration = Duration::from_millis(20);
+pub(crate) const DEBOUNCE: Duration = Duration::from_millis(20);
 
 /// Longest time changes are gathered before a rebuild starts: a file under the site written
 /// without pause (a log, a tool saving in a loop) must not hold back every other edit.
-pub const MAX_BATCH: Duration = Duration::from_secs(1);
+pub(crate) const MAX_BATCH: Duration = Duration::from_secs(1);
 
 /// How long changed IPAs may keep growing (a copy in progress) before the rebuild goes ahead.
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
@@ -47,7 +46,7 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 const SETTLE_STEP: Duration = Duration::from_millis(150);
 
 #[derive(Debug, Clone)]
-pub struct ServeOptions {
+pub(crate) struct ServeOptions {
     pub build: BuildOptions,
     pub interface: String,
     pub port: u16,
@@ -101,7 +100,7 @@ fn error_text(e: &anyhow::Error) -> String {
 }
 
 /// Runs the dev server until the process is stopped.
-pub fn serve(opts: ServeOptions) -> Result<()> {
+pub(crate) fn serve(opts: ServeOptions) -> Result<()> {
     let listener = TcpListener::bind((opts.interface.as_str(), opts.port))
         .with_context(|| format!("cannot listen on {}:{}", opts.interface, opts.port))?;
     let addr = listener.local_addr()?;

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 /// A source file as it was when the site was built.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PinnedFile {
+pub(crate) struct PinnedFile {
     /// The path the build named (kept to re-pin cheaply on the next build).
     source: PathBuf,
     /// Its canonical path at build time, inside one of the roots.
@@ -48,7 +48,7 @@ impl Identity {
 
 /// Why a pinned file is not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// Still a regular file where it was, but edited since the build: a rebuild follows.
     Changed,
     /// Gone, no longer a regular file, or now reached through a symbolic link.
@@ -57,13 +57,13 @@ pub enum Refusal {
 
 impl PinnedFile {
     /// The size recorded at build time (what the pages and manifests were made from).
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         self.identity.len
     }
 
     /// Opens the file if it is still exactly the one pinned. The descriptor is checked, not
     /// the path, so a swap between the check and the open cannot slip through.
-    pub fn open(&self) -> Result<File, Refusal> {
+    pub(crate) fn open(&self) -> Result<File, Refusal> {
         // A folder on the way replaced by a link (or the file by one) changes the real path.
         if std::fs::canonicalize(&self.real).ok().as_deref() != Some(self.real.as_path()) {
             return Err(Refusal::Gone);
@@ -82,7 +82,7 @@ impl PinnedFile {
 
 /// Pins the source files of each build, inside `roots` only, reusing the previous build's pins
 /// for files that have not changed (one `lstat` each instead of resolving the whole path).
-pub struct Pinner {
+pub(super) struct Pinner {
     roots: Vec<PathBuf>,
     previous: HashMap<PathBuf, PinnedFile>,
 }
@@ -90,7 +90,7 @@ pub struct Pinner {
 impl Pinner {
     /// `roots` are the folders whose files may be served (the site folder, the releases
     /// folder); they are made canonical here.
-    pub fn new(roots: &[&Path]) -> Self {
+    pub(super) fn new(roots: &[&Path]) -> Self {
         let roots = roots
             .iter()
             .filter_map(|r| std::fs::canonicalize(r).ok())
@@ -102,7 +102,7 @@ impl Pinner {
     }
 
     /// Pins `source`, or says why it cannot be served.
-    pub fn pin(&self, source: &Path) -> Result<PinnedFile, String> {
+    pub(super) fn pin(&self, source: &Path) -> Result<PinnedFile, String> {
         if let Some(old) = self.previous.get(source)
             && std::fs::symlink_metadata(source)
                 .is_ok_and(|m| m.is_file() && Identity::of(&m) == old.identity)
@@ -129,7 +129,7 @@ impl Pinner {
     }
 
     /// Remembers this build's pins for the next one.
-    pub fn keep<'a>(&mut self, pins: impl Iterator<Item = &'a PinnedFile>) {
+    pub(super) fn keep<'a>(&mut self, pins: impl Iterator<Item = &'a PinnedFile>) {
         self.previous = pins.map(|p| (p.source.clone(), p.clone())).collect();
     }
 }

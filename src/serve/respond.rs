@@ -21,7 +21,7 @@ const POLL_PATH: &str = "/__otasite/poll";
 const POLL_WAIT: Duration = Duration::from_secs(25);
 
 /// Answers one request.
-pub async fn respond<B>(req: Request<B>, state: &State) -> Response<Payload> {
+pub(super) async fn respond<B>(req: Request<B>, state: &State) -> Response<Payload> {
     let head = req.method() == Method::HEAD;
     if req.method() != Method::GET && !head {
         let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n", false);

@@ -36,7 +36,7 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 const STALL_CHECK: Duration = Duration::from_secs(5);
 
 /// Starts serving `listener`; requests are answered until the returned runtime is dropped.
-pub fn start(listener: std::net::TcpListener, state: Arc<State>) -> io::Result<Runtime> {
+pub(super) fn start(listener: std::net::TcpListener, state: Arc<State>) -> io::Result<Runtime> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
         .thread_name("otasite-http")

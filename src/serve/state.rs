@@ -12,7 +12,7 @@ use super::pinned::PinnedFile;
 
 /// What one site path answers with.
 #[derive(Debug, Clone)]
-pub enum Served {
+pub(crate) enum Served {
     /// Bytes made by the build.
     Bytes(Bytes),
     /// A source file as it was at build time, sent only while it still is.
@@ -20,10 +20,10 @@ pub enum Served {
 }
 
 /// The site's files by site path (`apps/x/index.html`).
-pub type Files = HashMap<String, Served>;
+pub(crate) type Files = HashMap<String, Served>;
 
 /// One consistent state of the served site.
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub files: Files,
     pub generation: u64,
     pub error: Option<String>,
@@ -32,26 +32,26 @@ pub struct Snapshot {
 }
 
 /// The served state, replaced whole after each rebuild.
-pub struct State {
+pub(crate) struct State {
     current: watch::Sender<Arc<Snapshot>>,
     /// Host names requests may carry besides IP addresses and `localhost` (see `host_allowed`).
     pub host_names: Vec<String>,
 }
 
 impl State {
-    pub fn new(first: Snapshot, host_names: Vec<String>) -> Self {
+    pub(crate) fn new(first: Snapshot, host_names: Vec<String>) -> Self {
         State {
             current: watch::Sender::new(Arc::new(first)),
             host_names,
         }
     }
 
-    pub fn snapshot(&self) -> Arc<Snapshot> {
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         self.current.borrow().clone()
     }
 
     /// Publishes the next generation: new files, or (`None`) the last good ones with an error.
-    pub fn publish(&self, files: Option<Files>, error: Option<String>) {
+    pub(crate) fn publish(&self, files: Option<Files>, error: Option<String>) {
         self.current.send_modify(|current| {
             let next = Snapshot {
                 files: files.unwrap_or_else(|| current.files.clone()),
@@ -64,7 +64,7 @@ impl State {
     }
 
     /// Waits until the generation differs from `since` (or the timeout); returns the current one.
-    pub async fn wait_for_change(&self, since: u64, timeout: Duration) -> u64 {
+    pub(crate) async fn wait_for_change(&self, since: u64, timeout: Duration) -> u64 {
         let mut changes = self.current.subscribe();
         let _ = tokio::time::timeout(timeout, changes.wait_for(|s| s.generation != since)).await;
         self.snapshot().generation

@@ -10,7 +10,7 @@ use notify::{RecursiveMode, Watcher};
 
 /// What changed, to say in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Change {
+pub(crate) enum Change {
     Notes,
     Theme,
     Ipa,
@@ -18,7 +18,7 @@ pub enum Change {
 }
 
 /// Whether a path is an editor's temporary or backup file.
-pub fn is_temp_file(path: &Path) -> bool {
+pub(crate) fn is_temp_file(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -34,7 +34,7 @@ pub fn is_temp_file(path: &Path) -> bool {
 }
 
 /// Classifies a changed path; `None` for paths that do not affect the site.
-pub fn classify(path: &Path, site_dir: &Path, releases_dir: &Path) -> Option<Change> {
+pub(crate) fn classify(path: &Path, site_dir: &Path, releases_dir: &Path) -> Option<Change> {
     if is_temp_file(path) {
         return None;
     }
@@ -59,7 +59,7 @@ pub fn classify(path: &Path, site_dir: &Path, releases_dir: &Path) -> Option<Cha
 }
 
 /// Keeps a watch alive while held.
-pub enum WatchHandle {
+pub(super) enum WatchHandle {
     Native {
         watcher: Box<dyn Watcher + Send>,
         /// The folders watched recursively.
@@ -72,7 +72,7 @@ impl WatchHandle {
     /// Starts watching those of `dirs` that exist now but did not when watching started (a
     /// `themes/` or `static/` folder made while serving); true when there were any, since
     /// files may have been written into them before the watch began.
-    pub fn watch_new(&mut self, dirs: &[PathBuf]) -> bool {
+    pub(super) fn watch_new(&mut self, dirs: &[PathBuf]) -> bool {
         let WatchHandle::Native { watcher, watched } = self else {
             return false; // the poller walks every root on each scan
         };
@@ -88,7 +88,7 @@ impl WatchHandle {
 }
 
 /// Starts watching; changed paths are sent to `tx`. Keep the returned handle alive.
-pub fn watch(
+pub(super) fn watch(
     site_dir: &Path,
     releases_dir: &Path,
     poll: bool,
@@ -148,7 +148,7 @@ fn start_polling(site_dir: &Path, releases_dir: &Path, tx: Sender<PathBuf>) {
 }
 
 /// The roots watched recursively, where they exist.
-pub fn roots(site_dir: &Path, releases_dir: &Path) -> [PathBuf; 3] {
+pub(super) fn roots(site_dir: &Path, releases_dir: &Path) -> [PathBuf; 3] {
     [
         releases_dir.to_path_buf(),
         site_dir.join("themes"),

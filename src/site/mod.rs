@@ -22,7 +22,7 @@ use crate::rules::release::release_problems;
 use crate::timing::timed;
 use crate::urls::SiteUrls;
 
-pub mod record;
+pub(crate) mod record;
 
 /// What `otasite build` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +62,7 @@ pub struct BuildReport {
 }
 
 /// Loads the configuration with command-line overrides applied.
-pub fn load_config(opts: &BuildOptions) -> Result<Config> {
+pub(crate) fn load_config(opts: &BuildOptions) -> Result<Config> {
     let mut config = Config::load(&opts.site_dir)?;
     if let Some(url) = &opts.base_url {
         config.base_url = if opts.allow_http {
@@ -156,7 +156,7 @@ struct Seen {
 
 /// Renders every file of a loaded site (pages, manifests, host files, static files) into
 /// `sink`, a batch at a time.
-pub fn render_output(
+pub(crate) fn render_output(
     site: &LoadedSite,
     site_dir: &Path,
     caches: &Caches,
@@ -317,7 +317,11 @@ fn resolve_dirs(opts: &BuildOptions, config: &Config) -> (PathBuf, PathBuf) {
 }
 
 /// Renders and writes a loaded site (for callers that already loaded it, like `check`).
-pub fn write_site(site: &LoadedSite, site_dir: &Path, caches: &Caches) -> Result<BuildReport> {
+pub(crate) fn write_site(
+    site: &LoadedSite,
+    site_dir: &Path,
+    caches: &Caches,
+) -> Result<BuildReport> {
     // Each batch is written as soon as it is rendered: the site is never whole in memory.
     let releases_dir = site_dir.join(&site.config.releases_dir);
     let staging = Staging::begin(&site.output_dir)?.placing_from(&[site_dir, &releases_dir]);

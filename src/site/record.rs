@@ -29,7 +29,7 @@ const FORMAT: u32 = 2;
 const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Where a build reads from and writes to, resolved.
-pub struct BuildPaths<'a> {
+pub(crate) struct BuildPaths<'a> {
     pub opts: &'a BuildOptions,
     pub config: &'a Config,
     pub output_dir: &'a Path,
@@ -48,7 +48,7 @@ struct Record {
 }
 
 /// A digest of everything a build of `paths` would read, from file metadata only.
-pub fn inputs_digest(paths: &BuildPaths<'_>) -> String {
+pub(crate) fn inputs_digest(paths: &BuildPaths<'_>) -> String {
     let BuildPaths {
         opts,
         config,
@@ -119,7 +119,7 @@ fn key_bytes(key: Option<FileKey>) -> Vec<u8> {
 }
 
 /// The report of the last build, when the site it wrote is up to date for `inputs` at `now`.
-pub fn up_to_date(
+pub(crate) fn up_to_date(
     site_dir: &Path,
     inputs: &str,
     output_dir: &Path,
@@ -166,7 +166,7 @@ pub fn up_to_date(
 
 /// Records a finished build (best effort: a site folder that cannot be written to only
 /// loses the shortcut).
-pub fn save(site_dir: &Path, inputs: &str, report: &BuildReport) -> Result<()> {
+pub(crate) fn save(site_dir: &Path, inputs: &str, report: &BuildReport) -> Result<()> {
     let record = Record {
         format: FORMAT,
         inputs: inputs.to_string(),
@@ -190,7 +190,7 @@ pub fn save(site_dir: &Path, inputs: &str, report: &BuildReport) -> Result<()> {
 }
 
 /// Forgets the last build, so that the next one does all its work.
-pub fn forget(site_dir: &Path) {
+pub(crate) fn forget(site_dir: &Path) {
     // Through a linked `.otasite`, this would remove a file elsewhere.
     if let Some(dir) = real_folder(site_dir, Path::new(CACHE_DIR)) {
         let _ = std::fs::remove_file(dir.join(FILE));
@@ -217,7 +217,7 @@ fn listing(root: &Path) -> Vec<(String, FileKey)> {
 /// The first moment after `now` at which a page or warning of these apps would read
 /// differently: a profile expiring, or entering the warning window, or a day of its
 /// countdown passing ("expires in N days").
-pub fn valid_until(apps: &[&App], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn valid_until(apps: &[&App], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     apps.iter()
         .flat_map(|a| &a.releases)
         .filter_map(|r| r.ipa.profile.as_ref()?.expires)

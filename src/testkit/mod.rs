@@ -1,4 +1,6 @@
-//! Builds synthetic IPAs that are structurally real, for tests and the example site.
+//! Test support, behind the `testkit` feature (tests, benches, examples and fuzz targets turn
+//! it on; the shipped binary has none of it): synthetic IPAs that are structurally real, the
+//! fuzz entry points, and the internals that tests drive directly.
 //!
 //! Not part of otasite's behaviour: a tool for its tests. The archives have the layout Xcode
 //! exports (`Payload/<Name>.app/` with `Info.plist`, a code signature folder, a profile
@@ -9,6 +11,25 @@ use std::io::{Cursor, Seek, Write};
 use plist::{Dictionary, Value};
 use zip::CompressionMethod;
 use zip::write::{SimpleFileOptions, ZipWriter};
+
+pub mod fuzzing;
+
+/// Icon decoding, encoding and resizing, as the build does it.
+pub mod icon {
+    pub use crate::icon::{
+        PngHeader, Rgba, check_png, decode_png, encode_cgbi, encode_png, png_header, resize,
+    };
+}
+
+/// Reading IPAs piece by piece.
+pub mod ipa {
+    pub use crate::ipa::{ReadOptions, hash_reader, read_ipa_from};
+}
+
+pub use crate::cache::Caches;
+pub use crate::notes::parse_notes;
+pub use crate::rules::amp::amp_problems;
+pub use crate::site::{load_site_with, render_in_memory};
 
 /// Describes an IPA to build.
 #[derive(Debug, Clone)]
