@@ -1,6 +1,6 @@
 //! The functions the fuzz targets (`fuzz/`) call, one per parser. Each must return normally on
-//! any input; the notes one also asserts the HTML is safe. `tests/fuzz_corpus.rs` runs the saved
-//! corpus through them on every `cargo test`, so a crash once found stays fixed.
+//! any input; the notes one also asserts the HTML is safe. `tests/it/fuzz_corpus.rs` runs the
+//! saved corpus through them on every `cargo test`, so a crash once found stays fixed.
 
 use std::io::Cursor;
 use std::path::Path;

@@ -1,14 +1,12 @@
 //! The build cache in SITE_DIR/.otasite/: a warm build opens no IPA, an unchanged site is
 //! recognised without reading anything, and unchanged output files are not rewritten.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::TestSite;
+use crate::common::TestSite;
 use otasite::testkit::{IpaSpec, ProfileSpec};
 
 const UDID: &str = "00008030-001A2B3C4D5E6F70";

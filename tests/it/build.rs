@@ -1,8 +1,6 @@
 //! End-to-end: `otasite build` on temporary sites, checking the files a tester's iPhone reads.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use otasite::testkit::IpaSpec;
 
 fn release_json(site: &TestSite) -> serde_json::Value {

@@ -1,7 +1,9 @@
 //! A minimal HTTP/1.1 client for checking what real servers send (status, headers, bytes).
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
@@ -125,12 +127,23 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 }
 
 /// A free port on 127.0.0.1 (the listener is dropped; a tiny race with other processes).
+///
+/// All the integration tests share one process and run in parallel: a port is never handed
+/// out twice here, so two tests cannot both start a server on a port the system gave again
+/// between the drop and the server's bind.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut given = GIVEN.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if given.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// Waits until something accepts connections on the port.

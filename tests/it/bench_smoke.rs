@@ -1,9 +1,9 @@
 //! A smoke run of the benchmark harness (examples/bench.rs) on a tiny site: every step runs
 //! and the report has every row. Figures are not asserted: timing belongs to the harness.
 
-mod common;
-
 use std::process::Command;
+
+use crate::common;
 
 #[test]
 fn harness_runs_every_step() {
@@ -11,7 +11,7 @@ fn harness_runs_every_step() {
     let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_otasite"));
     let harness = bin.parent().unwrap().join("examples/bench");
     assert!(harness.is_file(), "{} was not built", harness.display());
-    // `cargo test --test bench_smoke` alone does not rebuild examples.
+    // `cargo test --test it` alone does not rebuild examples.
     let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap();
     assert!(
         modified(&harness) >= modified(&common::project_dir().join("examples/bench.rs")),

@@ -2,9 +2,7 @@
 //! README says, nested bundles are not mistaken for the main app, and the site built from all
 //! of them is AMP-valid with manifests other parsers accept.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 struct Expect {
     file: &'static str,

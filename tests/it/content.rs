@@ -2,12 +2,10 @@
 //! tools (xmllint and Python's XML parser for Atom, rsvg-convert and zbarimg for QR codes) and
 //! snapshot-tested (insta) for a fixed site.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use otasite::testkit::{IpaSpec, ProfileSpec};
 
 /// A fixed site: two apps, channels, a draft, notes with every Markdown feature and an image.

@@ -2,12 +2,10 @@
 //! (with the variables the host would set) on a test site, and its output is where the recipe
 //! publishes from.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// Runs a recipe's shell command in the site folder, with the binary under test on PATH.
 fn run_recipe_command(site: &TestSite, command: &str, env: &[(&str, &str)]) {

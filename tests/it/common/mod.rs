@@ -2,7 +2,6 @@
 //! (official AMP validator, Python's plistlib, libplist's plistutil).
 //!
 //! A missing external tool prints a clear SKIP on a developer machine and fails under CI=true.
-#![allow(dead_code)]
 
 pub mod http;
 pub mod servers;

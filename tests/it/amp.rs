@@ -1,9 +1,7 @@
 //! Every page of the example site and of a hostile site passes the official AMP validator,
 //! and every manifest parses with plistlib and plistutil.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use otasite::testkit::IpaSpec;
 
 #[test]

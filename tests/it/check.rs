@@ -2,14 +2,13 @@
 //! on a mutated copy of a built site; `--remote` is checked against real nginx on 127.0.0.1
 //! (with a TLS certificate made here); the AMP subset checker agrees with the official validator.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::http::{free_port, wait_for_port};
-use common::servers::{is_root, make_world_readable, spawn};
-use common::*;
+use crate::common;
+use crate::common::http::{free_port, wait_for_port};
+use crate::common::servers::{is_root, make_world_readable, spawn};
+use crate::common::*;
 use otasite::testkit::{IpaSpec, ProfileSpec};
 
 const UDID: &str = "00008030-00AA11BB22CC33DD";

@@ -2,16 +2,14 @@
 //! site with the error shown, a fix recovers, a new IPA appears, paths cannot escape the site.
 //! Every wait is a poll until a deadline, never a fixed sleep.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-use common::http::request;
-use common::servers::Server;
-use common::*;
+use crate::common::http::request;
+use crate::common::servers::Server;
+use crate::common::*;
 use otasite::testkit::IpaSpec;
 
 /// Starts the dev server on a free port; returns it, the port and its stderr lines so far.

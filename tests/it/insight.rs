@@ -1,11 +1,9 @@
 //! IPA insight on real files: icons (crushed PNGs converted), provisioning profiles, `inspect`,
 //! build warnings, pages that say who can install, and no UDID anywhere in the output.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use otasite::testkit::icon::{decode_png, encode_png};
 use otasite::testkit::{IpaSpec, ProfileSpec};
 

@@ -3,14 +3,13 @@
 //! `_headers`, `vercel.json` and `web.config` (no such hosts here) are checked by parsing them
 //! and matching their rules against the real output paths.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::http::{Response, free_port, request, wait_for_port};
-use common::servers::{is_root, make_world_readable, spawn};
-use common::*;
+use crate::common;
+use crate::common::http::{Response, free_port, request, wait_for_port};
+use crate::common::servers::{is_root, make_world_readable, spawn};
+use crate::common::*;
 use otasite::testkit::IpaSpec;
 
 /// What a built test site contains, as URL paths.

@@ -1,9 +1,7 @@
 //! Bad input: every failure exits 1 with a message naming the file, and the previous site
 //! stays byte-identical.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use otasite::testkit::zip_with;
 
 /// Builds a good site, breaks it with `breakage`, rebuilds, and checks the failure is clean.

@@ -1,11 +1,9 @@
 //! Private releases: an unguessable, stable path from a secret kept outside the site, listed
 //! nowhere, with nothing private (paths, secret, UDIDs, source paths) in any public file.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use otasite::testkit::{IpaSpec, ProfileSpec};
 
 const SECRET: &str = "7f3a9c1e5b2d8f4a6c0e1b3d5f7a9c2e";

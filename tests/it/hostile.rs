@@ -2,13 +2,12 @@
 //! error that names the file, in bounded time, never a panic, hang or crash. The cases are
 //! listed in the README's security section.
 
-mod common;
-
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common;
+use crate::common::*;
 use otasite::testkit::{IpaSpec, ProfileSpec, zip_with};
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
@@ -999,7 +998,7 @@ fn text_xml_forbids_never_reaches_a_manifest() {
 use std::io::Read as _;
 use std::net::TcpStream;
 
-use common::servers::{Server, is_root, make_world_readable};
+use crate::common::servers::{Server, is_root, make_world_readable};
 
 /// A running `otasite serve` (stopped when dropped).
 struct Serving {
