@@ -61,6 +61,14 @@ impl Page<'_> {
         self.tags.iter().filter(|t| !t.closing)
     }
 
+    /// The problem `code` (about the whole page, so at line 1) unless `ok`.
+    fn unless(&self, ok: bool, code: &'static str, message: impl Into<String>) -> Vec<Problem> {
+        match ok {
+            true => vec![],
+            false => vec![self.problem(1, code, message.into())],
+        }
+    }
+
     fn has(&self, pred: impl Fn(&Tag) -> bool) -> bool {
         self.opening().any(pred)
     }
@@ -102,10 +110,7 @@ pub fn amp_problems(html: &str, file: &str) -> Vec<Problem> {
 fn doctype(page: &Page<'_>) -> Vec<Problem> {
     let ok = (page.html.trim_start().to_ascii_lowercase()).starts_with("<!doctype html");
     let message = "the page does not start with <!doctype html>";
-    (!ok)
-        .then(|| page.problem(1, "amp-doctype", message.into()))
-        .into_iter()
-        .collect()
+    page.unless(ok, "amp-doctype", message)
 }
 
 fn html_attr(page: &Page<'_>) -> Vec<Problem> {
@@ -131,10 +136,7 @@ fn charset_first(page: &Page<'_>) -> Vec<Problem> {
                 .is_some_and(|c| c.eq_ignore_ascii_case("utf-8"))
     });
     let message = "<meta charset=\"utf-8\"> must be the first element in <head>";
-    (!ok)
-        .then(|| page.problem(1, "amp-charset", message.into()))
-        .into_iter()
-        .collect()
+    page.unless(ok, "amp-charset", message)
 }
 
 fn canonical(page: &Page<'_>) -> Vec<Problem> {
@@ -147,19 +149,13 @@ fn canonical(page: &Page<'_>) -> Vec<Problem> {
             && t.attr("href").is_some()
     });
     let message = "no <link rel=\"canonical\" href=...>";
-    (!ok)
-        .then(|| page.problem(1, "amp-canonical", message.into()))
-        .into_iter()
-        .collect()
+    page.unless(ok, "amp-canonical", message)
 }
 
 fn viewport(page: &Page<'_>) -> Vec<Problem> {
     let ok = page.has(|t| t.name == "meta" && t.attr("name") == Some("viewport"));
     let message = "no <meta name=\"viewport\">";
-    (!ok)
-        .then(|| page.problem(1, "amp-viewport", message.into()))
-        .into_iter()
-        .collect()
+    page.unless(ok, "amp-viewport", message)
 }
 
 fn runtime(page: &Page<'_>) -> Vec<Problem> {
@@ -169,10 +165,7 @@ fn runtime(page: &Page<'_>) -> Vec<Problem> {
             && t.attr("src") == Some("https://cdn.ampproject.org/v0.js")
     });
     let message = "no <script async src=\"https://cdn.ampproject.org/v0.js\">";
-    (!ok)
-        .then(|| page.problem(1, "amp-runtime", message.into()))
-        .into_iter()
-        .collect()
+    page.unless(ok, "amp-runtime", message)
 }
 
 fn boilerplate(page: &Page<'_>) -> Vec<Problem> {
@@ -180,10 +173,7 @@ fn boilerplate(page: &Page<'_>) -> Vec<Problem> {
         .filter(|t| t.name == "style" && t.has_attr("amp-boilerplate"))
         .count();
     let message = "the amp-boilerplate style and its <noscript> twin are required";
-    (count < 2)
-        .then(|| page.problem(1, "amp-boilerplate", message.into()))
-        .into_iter()
-        .collect()
+    page.unless(count >= 2, "amp-boilerplate", message)
 }
 
 fn custom_styles<'p>(page: &'p Page<'_>) -> impl Iterator<Item = &'p Tag> {
@@ -229,10 +219,7 @@ fn css_size(page: &Page<'_>) -> Vec<Problem> {
         .sum();
     let bytes = styles + attrs;
     let message = format!("{bytes} bytes of CSS; AMP allows {MAX_CSS_BYTES}");
-    (bytes > MAX_CSS_BYTES)
-        .then(|| page.problem(1, "amp-css", message))
-        .into_iter()
-        .collect()
+    page.unless(bytes <= MAX_CSS_BYTES, "amp-css", message)
 }
 
 fn no_event_handlers(page: &Page<'_>) -> Vec<Problem> {
