@@ -10,7 +10,7 @@ use crate::problem::Problem;
 pub(crate) const EXPIRY_WARNING_DAYS: i64 = 14;
 
 /// Everything the rules find about the release of `ipa` at `now`, each naming the IPA.
-/// An `Error` means iOS will not install the build (see [`blocker`]).
+/// The codes in [`BLOCKING`] mean iOS will not install the build (see [`blocker`]).
 pub(crate) fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
     let file = ipa.path.display().to_string();
     let mut p: Vec<Problem> = ipa
@@ -38,9 +38,19 @@ pub(crate) fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
     p
 }
 
+/// The findings that mean iOS will not install the build, whatever their severity (an old
+/// release's expiry may be only worth a warning in `check`, but it still cannot install).
+pub(crate) const BLOCKING: &[&str] = &[
+    "ipa-unsigned",
+    "profile-missing",
+    "profile-app-store",
+    "profile-expired",
+    "profile-app-id",
+];
+
 /// The first finding that stops the install, if any: what a page says instead of its button.
 pub(crate) fn blocker(problems: &[Problem]) -> Option<&Problem> {
-    problems.iter().find(|p| p.is_error())
+    problems.iter().find(|p| BLOCKING.contains(&&*p.code))
 }
 
 fn unsigned(ipa: &Ipa, file: &str) -> Option<Problem> {
