@@ -59,6 +59,7 @@ struct RawConfig {
     secret_file: Option<PathBuf>,
     hosting: Option<Vec<Host>>,
     noindex: Option<bool>,
+    amp: Option<bool>,
 }
 
 /// A validated site configuration.
@@ -81,6 +82,9 @@ pub struct Config {
     pub secret_file: Option<PathBuf>,
     pub hosting: Vec<Host>,
     pub noindex: bool,
+    /// Pages are valid AMP (the default; they need no AMP runtime either way); `amp: false`
+    /// writes plain HTML5 pages.
+    pub amp: bool,
 }
 
 impl Config {
@@ -164,6 +168,7 @@ impl Config {
             secret_file: raw.secret_file,
             hosting,
             noindex: raw.noindex.unwrap_or(true),
+            amp: raw.amp.unwrap_or(true),
         })
     }
 }

@@ -31,7 +31,9 @@ pub(super) fn check_pages(out: &Path, config: &Config) -> Vec<Problem> {
             continue;
         };
         let file = path.display().to_string();
-        problems.extend(amp_problems(&html, &file));
+        if config.amp {
+            problems.extend(amp_problems(&html, &file));
+        }
         let lines = Lines::new(&html);
         let is_404 = path.file_name().is_some_and(|n| n == "404.html");
         for tag in tags(&html) {

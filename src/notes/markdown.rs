@@ -2,7 +2,7 @@
 //!
 //! Notes are written by people, but pages are public: raw HTML is shown as text, links keep
 //! only http, https and mailto (or relative) targets, and nothing that needs an element AMP
-//! forbids (`<img>`, `<input>`) is emitted.
+//! forbids (`<input>`, `<iframe>`) is emitted. Images are plain `<img>` with their size.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -379,12 +379,13 @@ pub(crate) fn amp_forbids_id(id: &str) -> bool {
         || NAMES.contains(&id.as_str())
 }
 
+/// A plain `<img>` (AMP allows it, and it needs no runtime to show), sized so the page does not
+/// move while it loads.
 fn amp_img(img: &ImageSrc, alt: &str) -> String {
     let (src, alt) = (escape_attr(&img.src), escape_attr(alt));
     let (w, h) = (img.width, img.height);
     format!(
-        "<amp-img src=\"{src}\" width=\"{w}\" height=\"{h}\" layout=\"responsive\" alt=\"{alt}\">\
-         <noscript><img src=\"{src}\" width=\"{w}\" height=\"{h}\" alt=\"{alt}\"></noscript></amp-img>"
+        "<img src=\"{src}\" width=\"{w}\" height=\"{h}\" alt=\"{alt}\" loading=\"lazy\" decoding=\"async\">"
     )
 }
 
@@ -521,7 +522,7 @@ mod tests {
     }
 
     #[test]
-    fn images_become_responsive_amp_img() {
+    fn images_become_sized_img() {
         let html = render_markdown("![A \"shot\"](shot.png) ![gone](missing.png)", &|url| {
             (url == "shot.png").then(|| ImageSrc {
                 src: "../1.0-1/img/shot-ab.png".into(),
@@ -529,7 +530,7 @@ mod tests {
                 height: 480,
             })
         });
-        assert!(html.contains("<amp-img src=\"../1.0-1/img/shot-ab.png\" width=\"640\" height=\"480\" layout=\"responsive\" alt=\"A &quot;shot&quot;\">"), "{html}");
+        assert!(html.contains("<img src=\"../1.0-1/img/shot-ab.png\" width=\"640\" height=\"480\" alt=\"A &quot;shot&quot;\""), "{html}");
         assert!(
             html.contains("gone") && !html.contains("missing.png"),
             "{html}"

@@ -96,8 +96,8 @@ mod tests {
         assert_eq!(
             Strings::load("de", Path::new("/nonexistent"))
                 .unwrap()
-                .get("install"),
-            "Installieren"
+                .get("install_app"),
+            "{name} {version} installieren"
         );
     }
 }

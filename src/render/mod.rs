@@ -4,6 +4,7 @@ mod feed;
 pub(crate) mod i18n;
 mod icons;
 mod json;
+mod locale;
 pub(crate) mod memo;
 mod pages;
 pub(crate) mod qr;
@@ -26,7 +27,7 @@ pub(crate) use json::releases_json;
 use memo::Memo;
 pub(crate) use pages::PageRenderer;
 pub(crate) use theme::Theme;
-pub(crate) use views::{AppView, FEED_FILE, ReleaseView, SiteView};
+pub(crate) use views::{Ambient, AppView, FEED_FILE, ReleaseView, SiteView};
 
 /// Renders every file of the site into `sink`.
 #[allow(clippy::too_many_arguments)] // each is a distinct input of the render
@@ -41,10 +42,14 @@ pub(crate) fn render_site(
     sink: &Sink<'_>,
 ) -> Result<()> {
     let site = SiteView::new(config, urls);
+    let locale = locale::Locale::new(strings);
+    let ambient = Ambient {
+        urls,
+        now,
+        locale: &locale,
+    };
     let views: Vec<AppView<'_>> = timed("render: views", || {
-        apps.par_iter()
-            .map(|a| AppView::new(a, urls, now))
-            .collect()
+        apps.par_iter().map(|a| AppView::new(a, &ambient)).collect()
     });
     let pages = PageRenderer::new(theme, &site, strings, caches);
 
@@ -79,7 +84,7 @@ pub(crate) fn render_site(
     per_app?;
     // Private releases: their own folder only; no app page, latest, channel, feed or listing.
     for app in private {
-        let view = AppView::new(app, urls, now);
+        let view = AppView::new(app, &ambient);
         let value = pages.app_value(&view);
         let mut files = Vec::new();
         for (i, (release, rv)) in app.releases.iter().zip(&view.releases).enumerate() {

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use chrono::{DateTime, Utc};
 
+use super::locale::Locale;
 use crate::config::Config;
 use crate::icon::{ICON_FILE_NAMES, IconSet};
 use crate::ipa::{Profile, ProfileKind, device_family_names};
@@ -13,6 +14,14 @@ use crate::model::{App, Release};
 use crate::problem::Problem;
 use crate::rules::release::{EXPIRY_WARNING_DAYS, blocker, release_problems};
 use crate::urls::{SiteUrls, install_link, root_prefix};
+
+/// What every view is made with: the site's addresses, the moment of the build, and how
+/// the site's language writes numbers and dates.
+pub(crate) struct Ambient<'a> {
+    pub(crate) urls: &'a SiteUrls,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) locale: &'a Locale,
+}
 
 /// Every feed's file name: the site's at the root, each app's in its folder.
 pub(crate) const FEED_FILE: &str = "feed.xml";
@@ -23,6 +32,8 @@ pub(crate) struct SiteView<'a> {
     pub description: Option<&'a str>,
     pub base_url: &'a str,
     pub noindex: bool,
+    /// Valid AMP pages (the default), or plain HTML5 (`amp: false`).
+    pub amp: bool,
     pub generator: String,
     pub language: &'a str,
     /// The site's Atom feed.
@@ -36,6 +47,7 @@ impl<'a> SiteView<'a> {
             description: config.description.as_deref(),
             base_url: urls.base(),
             noindex: config.noindex,
+            amp: config.amp,
             generator: format!("otasite {}", env!("CARGO_PKG_VERSION")),
             language: &config.language,
             feed_url: urls.abs(FEED_FILE),
@@ -67,7 +79,10 @@ pub(crate) struct ReleaseView<'a> {
     pub min_os: Option<&'a str>,
     pub devices: Vec<&'static str>,
     pub size: u64,
+    /// `42.9 KB`, in the site's language.
     pub size_human: String,
+    /// `42,894 bytes`, in the site's language.
+    pub size_exact: String,
     pub sha256: &'a str,
     /// Site-relative folder of the release page, e.g. `apps/x/1.0-1/`.
     pub path: &'a str,
@@ -154,6 +169,8 @@ pub(crate) struct ProfileView<'a> {
     pub team_id: Option<&'a str>,
     /// `YYYY-MM-DD`.
     pub expires: Option<String>,
+    /// In words, in the site's language: `9 May 2022`.
+    pub expires_display: Option<String>,
     pub expires_iso: Option<String>,
     pub expired: bool,
     /// Expires within `rules::release::EXPIRY_WARNING_DAYS`.
@@ -162,7 +179,7 @@ pub(crate) struct ProfileView<'a> {
 }
 
 impl<'a> ProfileView<'a> {
-    pub(crate) fn new(p: &'a Profile, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(p: &'a Profile, now: DateTime<Utc>, locale: &Locale) -> Self {
         let soon = now + chrono::Duration::days(EXPIRY_WARNING_DAYS);
         ProfileView {
             kind: p.kind.as_str(),
@@ -176,6 +193,7 @@ impl<'a> ProfileView<'a> {
             team_name: p.team_name.as_deref(),
             team_id: p.team_id.as_deref(),
             expires: p.expires.map(|d| d.format("%Y-%m-%d").to_string()),
+            expires_display: p.expires.map(|d| locale.date(d)),
             expires_iso: p
                 .expires
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
@@ -199,7 +217,8 @@ fn blocked_key(blocker: &Problem) -> &'static str {
 }
 
 impl<'a> ReleaseView<'a> {
-    pub(crate) fn new(r: &'a Release, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(r: &'a Release, ambient: &Ambient<'_>) -> Self {
+        let Ambient { urls, now, locale } = *ambient;
         let manifest_url = urls.abs(&r.manifest_path());
         let problems = release_problems(&r.ipa, now);
         let blocked = blocker(&problems).map(blocked_key);
@@ -221,7 +240,8 @@ impl<'a> ReleaseView<'a> {
             min_os: r.ipa.info.min_os.as_deref(),
             devices: device_family_names(&r.ipa.info.device_family),
             size: r.ipa.size,
-            size_human: human_size(r.ipa.size),
+            size_human: locale.size(r.ipa.size),
+            size_exact: locale.exact_size(r.ipa.size),
             sha256: &r.ipa.sha256,
             path: &r.dir,
             ipa_path: r.ipa_path(),
@@ -234,7 +254,7 @@ impl<'a> ReleaseView<'a> {
             blocked,
             private: r.private,
             icon: IconView::new(r, urls),
-            profile: r.ipa.profile.as_ref().map(|p| ProfileView::new(p, now)),
+            profile: (r.ipa.profile.as_ref()).map(|p| ProfileView::new(p, now, locale)),
         }
     }
 }
@@ -269,7 +289,8 @@ pub(crate) struct ChannelView<'a> {
 }
 
 impl<'a> AppView<'a> {
-    pub(crate) fn new(app: &'a App, urls: &SiteUrls, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(app: &'a App, ambient: &Ambient<'_>) -> Self {
+        let urls = ambient.urls;
         AppView {
             name: &app.name,
             bundle_id: &app.bundle_id,
@@ -279,11 +300,11 @@ impl<'a> AppView<'a> {
             feed_path: format!("{}{FEED_FILE}", app.dir),
             feed_url: urls.abs(&format!("{}{FEED_FILE}", app.dir)),
             release_count: app.releases.len(),
-            latest: ReleaseView::new(app.latest(), urls, now),
+            latest: ReleaseView::new(app.latest(), ambient),
             releases: app
                 .releases
                 .iter()
-                .map(|r| ReleaseView::new(r, urls, now))
+                .map(|r| ReleaseView::new(r, ambient))
                 .collect(),
             channels: app
                 .channels()
@@ -295,38 +316,10 @@ impl<'a> AppView<'a> {
                         url: urls.abs(&path),
                         path,
                         index,
-                        latest: ReleaseView::new(&app.releases[index], urls, now),
+                        latest: ReleaseView::new(&app.releases[index], ambient),
                     }
                 })
                 .collect(),
         }
-    }
-}
-
-/// Sizes as iOS shows them: decimal units, one decimal place.
-pub(crate) fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1000 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(human_size(999), "999 bytes");
-        assert_eq!(human_size(1_500), "1.5 KB");
-        assert_eq!(human_size(48_300_000), "48.3 MB");
-        assert_eq!(human_size(2_000_000_000), "2.0 GB");
     }
 }

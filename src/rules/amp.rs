@@ -158,17 +158,43 @@ fn viewport(page: &Page<'_>) -> Vec<Problem> {
     page.unless(ok, "amp-viewport", message)
 }
 
+/// The runtime script is needed by AMP components (`<amp-…>`), and only then.
 fn runtime(page: &Page<'_>) -> Vec<Problem> {
+    let Some(component) = page.opening().find(|t| t.name.starts_with("amp-")) else {
+        return vec![];
+    };
     let ok = page.has(|t| {
         t.name == "script"
             && t.has_attr("async")
             && t.attr("src") == Some("https://cdn.ampproject.org/v0.js")
     });
-    let message = "no <script async src=\"https://cdn.ampproject.org/v0.js\">";
+    let message = format!(
+        "<{}> needs the AMP runtime: no <script async src=\"https://cdn.ampproject.org/v0.js\">",
+        component.name
+    );
     page.unless(ok, "amp-runtime", message)
 }
 
+/// Whether the page is AMP as the AMP Optimizer writes it (server-side rendered).
+fn transformed(page: &Page<'_>) -> bool {
+    page.has(|t| t.name == "html" && t.has_attr("transformed"))
+}
+
+/// The boilerplate that hides the page until the runtime shows it: required, unless the page
+/// is transformed without it; a transformed page carries the runtime's style instead.
 fn boilerplate(page: &Page<'_>) -> Vec<Problem> {
+    let no_boilerplate = page.has(|t| t.name == "html" && t.has_attr("i-amphtml-no-boilerplate"));
+    if transformed(page) && no_boilerplate {
+        let ok = page.has(|t| {
+            t.name == "style"
+                && t.has_attr("amp-runtime")
+                && (t.attr("i-amphtml-version"))
+                    .is_some_and(|v| v.len() == 15 && v.bytes().all(|b| b.is_ascii_digit()))
+        });
+        let message = "a transformed page needs <style amp-runtime i-amphtml-version=\"…\"> \
+                       (15 digits)";
+        return page.unless(ok, "amp-runtime", message);
+    }
     let count = (page.opening())
         .filter(|t| t.name == "style" && t.has_attr("amp-boilerplate"))
         .count();

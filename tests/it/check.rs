@@ -542,6 +542,11 @@ fn amp_subset_checker_agrees_with_the_official_validator() {
         ("iframe", page.replacen("</main>", "<iframe src=\"https://example.com\"></iframe></main>", 1)),
         ("too-much-css", page.replacen("<style amp-custom>", &format!("<style amp-custom>{big_css}"), 1)),
         ("itms-services-ok", page.replacen("</main>", "<a href=\"itms-services://?action=download-manifest&amp;url=x\" target=\"_blank\">x</a></main>", 1)),
+        // The pages are transformed AMP without a runtime: a component would need one.
+        ("amp-img-without-runtime", page.replacen("</main>", "<amp-img src=\"x.png\" width=\"1\" height=\"1\" alt=\"\"></amp-img></main>", 1)),
+        ("not-transformed", page.replacen(" transformed=\"self;v=1\"", "", 1)),
+        ("no-amp-runtime-style", page.replacen("<style amp-runtime i-amphtml-version=\"000000000000000\"></style>", "", 1)),
+        ("bad-runtime-version", page.replacen("i-amphtml-version=\"000000000000000\"", "i-amphtml-version=\"1\"", 1)),
     ];
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();

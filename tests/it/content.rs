@@ -140,7 +140,11 @@ fn notes_features_and_images() {
         page.contains("<table>") && page.contains("<del>Old</del>") && page.contains("footnote")
     );
     assert!(page.contains("<a href=\"https://docs.example.com\" rel=\"noopener\">Docs</a>"));
-    assert!(page.contains("layout=\"responsive\"") && page.contains("width=\"48\" height=\"48\""));
+    assert!(page.contains("/img/screen-") && page.contains("width=\"48\" height=\"48\" alt="));
+    assert!(
+        !page.contains("<amp-img"),
+        "plain <img>: no AMP runtime needed to show it"
+    );
     let images = files_ending(&dir.join("img"), ".png");
     assert_eq!(images.len(), 1);
     let name = images[0]
@@ -326,7 +330,7 @@ fn guidance_without_javascript() {
     let page = site.read("apps/com.fixture.other/5.0-500/index.html");
     for text in [
         "Open this page in Safari on your iPhone or iPad",
-        "copy the link into Safari",
+        "copy this address into Safari: <code class=\"url\">https://beta.example.com/apps/com.fixture.other/5.0-500/</code>",
         "Request Desktop Website",
         "iOS 15.0 or later · iPad",
         "Scan this code",
@@ -341,11 +345,13 @@ fn language_selects_the_theme_strings() {
     site.add_ipa("releases/A.ipa", &spec("com.lang", "1.0", "1"));
     site.build_ok(&[]);
     let page = site.read("apps/com.lang/1.0-1/index.html");
-    assert!(page.contains("<html ⚡ lang=\"de\">"));
+    assert!(page.contains("<html ⚡ lang=\"de\""));
+    // Word order, numbers and sizes as German writes them.
     assert!(
-        page.contains("Installieren")
+        page.contains("App 1.0 installieren")
             && page.contains("Neu in dieser Version") == page.contains("class=\"notes\"")
     );
+    assert!(page.contains(" KB (") && page.contains(" Byte)") && !page.contains(" bytes)"));
     assert!(site.read("feed.xml").contains("xml:lang=\"de\""));
     assert_amp_valid(&files_ending(&site.public(), ".html"));
 
@@ -361,11 +367,14 @@ fn language_selects_the_theme_strings() {
         stderr(&out)
     );
     // A site can add a language with its own strings file.
-    site.write("themes/default/i18n/xx.yaml", "install: Instalu\n");
+    site.write(
+        "themes/default/i18n/xx.yaml",
+        "install_app: \"Instalu {name}\"\n",
+    );
     site.build_ok(&[]);
     assert!(
         site.read("apps/com.lang/1.0-1/index.html")
-            .contains("Instalu")
+            .contains("Instalu App<")
     );
 }
 
@@ -461,5 +470,79 @@ fn screenshots_show_icons_and_notes_images() {
     if let Some(shot) = screenshot(&page, "fixture-release") {
         let icons = shot["icons"].as_array().unwrap();
         assert_eq!(icons[0]["width"], 180, "{shot}");
+    }
+}
+
+/// What a page loads by itself (not links a person follows): every such address must be on the
+/// site's own origin, so a page shows without anyone's CDN.
+fn loaded_urls(html: &str) -> Vec<String> {
+    let re =
+        regex::Regex::new(r#"<(script|img|link|iframe|source|video|audio|embed)\b[^>]*>"#).unwrap();
+    let attr = regex::Regex::new(r#"\b(src|srcset|href)="([^"]*)""#).unwrap();
+    let mut urls = Vec::new();
+    for tag in re.find_iter(html) {
+        let tag = tag.as_str();
+        // A <link> loads only as a stylesheet, icon, preload or the like; canonical and
+        // alternate links are addresses, not loads.
+        if tag.starts_with("<link")
+            && !["stylesheet", "icon", "preload", "modulepreload", "manifest"]
+                .iter()
+                .any(|r| tag.contains(&format!("rel=\"{r}\"")))
+        {
+            continue;
+        }
+        for c in attr.captures_iter(tag) {
+            urls.push(c[2].to_string());
+        }
+    }
+    urls
+}
+
+#[test]
+fn pages_load_nothing_from_other_origins_with_or_without_amp() {
+    for amp in [true, false] {
+        let site = TestSite::new(&format!(
+            "title: T\nbase_url: {BASE_URL}\n{}",
+            if amp { "" } else { "amp: false\n" }
+        ));
+        site.add_ipa("releases/A.ipa", &spec("com.origin", "1.0", "1"));
+        site.write("releases/A.md", "---\ntitle: One\n---\n![shot](shot.png)\n");
+        site.write(
+            "releases/shot.png",
+            otasite::testkit::icon::encode_png(&otasite::testkit::icon_image(8, [1, 2, 3])),
+        );
+        site.build_ok(&[]);
+        let pages = files_ending(&site.public(), ".html");
+        assert!(pages.len() >= 4);
+        for page in &pages {
+            let html = std::fs::read_to_string(page).unwrap();
+            assert!(
+                !html.contains("<script"),
+                "{}: no script at all",
+                page.display()
+            );
+            for url in loaded_urls(&html) {
+                let own = !url.contains("://") || url.starts_with(BASE_URL);
+                assert!(own, "{} loads {url}", page.display());
+            }
+            assert_eq!(html.contains("<html ⚡"), amp, "{}", page.display());
+            assert_eq!(html.contains("amp-custom"), amp, "{}", page.display());
+        }
+        if amp {
+            assert_amp_valid(&pages);
+        }
+        // An ad hoc build: the Developer Mode steps, in the order a tester meets them.
+        let page = site.read("apps/com.origin/1.0-1/index.html");
+        let order = [
+            "Developer Mode, once per device",
+            "Tap the installed app",
+            "Developer Mode and turn it on",
+            "Tap Restart",
+        ];
+        let at: Vec<usize> = order
+            .iter()
+            .map(|s| page.find(s).unwrap_or_else(|| panic!("missing {s}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
     }
 }

@@ -285,14 +285,14 @@ fn site_of_fixtures_shows_real_icons_profile_facts_and_no_udid() {
     let ent = site.read("apps/com.icyleaf.test.demo/1.0-1/index.html");
     // Enterprise, but expired in 2022: the same rule as `check` puts the reason where the
     // install button was, and no install link anywhere on the page.
-    assert!(ent.contains("Enterprise") && ent.contains("expired on 2022-01-15"));
+    assert!(ent.contains("Enterprise") && ent.contains("expired on 15 January 2022"));
     assert!(
         !ent.contains("itms-services://"),
         "no install link for an expired build"
     );
     let dev_page = site.read("apps/com.ineva.test-rtmp.test/1.0-1/index.html");
     assert!(dev_page.contains("Development: 35 registered devices"));
-    assert!(dev_page.contains("expired on 2022-05-09") && !dev_page.contains("itms-services://"));
+    assert!(dev_page.contains("expired on 9 May 2022") && !dev_page.contains("itms-services://"));
 
     // Icons are real PNGs of the right sizes; the manifest names them.
     let dir = site.public().join("apps/com.icyleaf.bundle/1.0-1");
@@ -385,7 +385,7 @@ fn synthetic_profiles_drive_warnings_and_pages() {
     );
     let page = site.read("apps/com.soon/1.0-1/index.html");
     assert!(
-        page.contains("provisioning profile expires on"),
+        page.contains("This build expires on"),
         "the page warns testers too"
     );
     let ok_page = site.read("apps/com.ok/1.0-1/index.html");

@@ -1,6 +1,6 @@
-// Opens a page of a built site in headless Chromium, as a tester's browser would show it when
-// the AMP runtime cannot load (no network here: scripts are off, so the <noscript> images show),
-// saves a full-page screenshot, and prints what the browser decoded of each icon as JSON.
+// Opens a page of a built site in headless Chromium with scripts off and no network (the pages
+// need neither), saves a full-page screenshot, and prints what the browser decoded of each
+// icon as JSON.
 //
 // Usage: node screenshot.mjs <playwright-core dir> <file:// URL> <out.png>
 const [playwrightDir, url, out] = process.argv.slice(2);
@@ -16,7 +16,7 @@ try {
   // Only the site's own files: nothing may come from the network.
   await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
   await page.goto(url, { waitUntil: 'load' });
-  const icons = await page.$$eval('amp-img.icon img', (imgs) =>
+  const icons = await page.$$eval('img.icon', (imgs) =>
     imgs.map((img) => ({ src: img.currentSrc, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight })));
   await page.screenshot({ path: out, fullPage: true });
   console.log(JSON.stringify({ icons }));

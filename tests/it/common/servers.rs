@@ -71,5 +71,20 @@ pub fn spawn(cmd: &mut Command, log: &Path) -> Server {
         .stdout(out)
         .stderr(err)
         .process_group(0);
-    Server(cmd.spawn().expect("start server"))
+    // A binary copied just before may still be open for writing in a child another test
+    // thread forked meanwhile (ETXTBSY) until that child execs: try again shortly.
+    for _ in 0..100 {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc_etxtbsy()) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            spawned => return Server(spawned.expect("start server")),
+        }
+    }
+    panic!("start server: the binary stayed busy (ETXTBSY)");
+}
+
+/// ETXTBSY on Linux.
+fn libc_etxtbsy() -> i32 {
+    26
 }
