@@ -333,7 +333,7 @@ fn guidance_without_javascript() {
         "copy this address into Safari: <code class=\"url\">https://beta.example.com/apps/com.fixture.other/5.0-500/</code>",
         "Request Desktop Website",
         "iOS 15.0 or later · iPad",
-        "Scan this code",
+        "Installs happen on the iPhone or iPad: scan this code",
     ] {
         assert!(page.contains(text), "missing: {text}");
     }
@@ -531,6 +531,12 @@ fn pages_load_nothing_from_other_origins_with_or_without_amp() {
         if amp {
             assert_amp_valid(&pages);
         }
+        let checked = otasite().arg("check").arg(site.root()).output().unwrap();
+        assert!(
+            checked.status.success(),
+            "check passes: {}",
+            stderr(&checked)
+        );
         // An ad hoc build: the Developer Mode steps, in the order a tester meets them.
         let page = site.read("apps/com.origin/1.0-1/index.html");
         let order = [
