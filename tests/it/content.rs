@@ -419,12 +419,6 @@ fn normalised(html: &str) -> String {
         (Some(s), Some(e)) => format!("{}/* theme CSS */{}", &html[..s], &html[e..]),
         _ => html.to_string(),
     };
-    // The boilerplate is fixed by AMP; keep one line of it.
-    if let Some(i) = text.find("<style amp-boilerplate>")
-        && let Some(j) = text[i..].find("</noscript>")
-    {
-        text.replace_range(i..i + j + "</noscript>".len(), "<!-- AMP boilerplate -->");
-    }
     // QR codes are checked by decoding them; here their modules would only be noise.
     let marker = "<path fill=\"#000\" d=\"";
     if let Some(i) = text.find(marker)
