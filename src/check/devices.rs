@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::ipa::{ProfileKind, profile::normalise_udid};
+use crate::ipa::{Ipa, ProfileKind, profile::normalise_udid};
 use crate::model::App;
+use crate::rules::release::{blocker, release_problems};
 use crate::urls::SiteUrls;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,38 +28,7 @@ pub(crate) fn device_answers(
     for udid in udids {
         let normal = normalise_udid(udid);
         for r in apps.iter().flat_map(|a| &a.releases) {
-            let (can_install, reason) = match &r.ipa.profile {
-                None => (false, "the build has no provisioning profile".to_string()),
-                Some(p) if p.is_expired(now) => (
-                    false,
-                    format!(
-                        "its profile expired on {}",
-                        p.expires
-                            .map(|e| e.format("%Y-%m-%d").to_string())
-                            .unwrap_or_default()
-                    ),
-                ),
-                Some(p) => match p.kind {
-                    ProfileKind::AppStore => (false, "it is signed for the App Store".into()),
-                    ProfileKind::Enterprise => (true, "enterprise build: any device".into()),
-                    _ if p.allows_device(&normal) => (
-                        true,
-                        format!(
-                            "the device is one of the {} in its {} profile",
-                            p.device_count,
-                            p.kind.as_str()
-                        ),
-                    ),
-                    _ => (
-                        false,
-                        format!(
-                            "the device is not among the {} registered in its {} profile; add it in the Apple Developer portal and rebuild",
-                            p.device_count,
-                            p.kind.as_str()
-                        ),
-                    ),
-                },
-            };
+            let (can_install, reason) = answer(&r.ipa, &normal, now);
             answers.push(DeviceAnswer {
                 udid: udid.clone(),
                 page_url: urls.abs(&r.dir),
@@ -68,4 +38,36 @@ pub(crate) fn device_answers(
         }
     }
     answers
+}
+
+/// Whether the device may install the build of `ipa`, and why: first what stops every device
+/// (the same rules as the build's warnings and the pages), then whether the profile lists it.
+fn answer(ipa: &Ipa, udid: &str, now: DateTime<Utc>) -> (bool, String) {
+    if let Some(b) = blocker(&release_problems(ipa, now)) {
+        return (false, b.message.clone());
+    }
+    let Some(p) = &ipa.profile else {
+        // Blocked above when there is none; here it is there but could not be read.
+        return (false, "its provisioning profile could not be read".into());
+    };
+    match p.kind {
+        ProfileKind::Enterprise => (true, "enterprise build: any device".into()),
+        _ if p.allows_device(udid) => (
+            true,
+            format!(
+                "the device is one of the {} in its {} profile",
+                p.device_count,
+                p.kind.as_str()
+            ),
+        ),
+        _ => (
+            false,
+            format!(
+                "the device is not among the {} registered in its {} profile; add it in the \
+                 Apple Developer portal and rebuild",
+                p.device_count,
+                p.kind.as_str()
+            ),
+        ),
+    }
 }

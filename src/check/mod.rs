@@ -78,7 +78,8 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
             .flat_map(|a| &a.releases)
             .flat_map(|r| release_problems(&r.ipa, now)),
     );
-    problems.extend(host_problems(out, &site.config, &site.apps));
+    let all: Vec<&App> = site.apps.iter().chain(&site.private).collect();
+    problems.extend(host_problems(out, &site.config, &all));
     if let Some(remote) = &opts.remote {
         problems.extend(remote::check_remote(
             remote,
@@ -105,12 +106,12 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
     })
 }
 
-/// Host limits, on the files actually in the output.
-fn host_problems(out: &Path, config: &Config, apps: &[App]) -> Vec<Problem> {
-    let ipas: Vec<(String, u64)> = apps
-        .iter()
+/// Host limits, as the build reports them (each IPA by its source path, private ones too), on
+/// the whole output as it is.
+fn host_problems(out: &Path, config: &Config, apps: &[&App]) -> Vec<Problem> {
+    let ipas: Vec<(String, u64)> = (apps.iter())
         .flat_map(|a| &a.releases)
-        .map(|r| (out.join(r.ipa_path()).display().to_string(), r.ipa.size))
+        .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
     let site_bytes = || {
         walkdir::WalkDir::new(out)

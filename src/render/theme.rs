@@ -8,7 +8,6 @@ use sha2::{Digest, Sha256};
 use tera::Tera;
 
 use crate::limits;
-use crate::rules::amp::MAX_CSS_BYTES;
 
 const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
     (
@@ -74,14 +73,15 @@ pub(crate) struct ThemeFile {
 }
 
 impl Theme {
-    /// The embedded default theme.
+    /// The embedded default theme (its stylesheet keeps AMP's rules either way).
     pub(crate) fn default_theme() -> Result<Theme> {
-        Theme::from_files(Vec::new(), None)
+        Theme::from_files(Vec::new(), None, true)
     }
 
     /// Reads `SITE_DIR/themes/<name>/` overrides on top of the default theme. Every file must
     /// really live in the theme's folder: its text is inlined into every page.
-    pub(crate) fn load(site_dir: &Path, name: &str) -> Result<Theme> {
+    /// Loads the theme; with `amp`, its stylesheet must keep AMP's rules (`rules::amp`).
+    pub(crate) fn load(site_dir: &Path, name: &str, amp: bool) -> Result<Theme> {
         let dir = site_dir.join("themes").join(name);
         if !dir.is_dir() {
             if name == "default" {
@@ -137,11 +137,15 @@ impl Theme {
         } else {
             None
         };
-        Theme::from_files(overrides, css)
+        Theme::from_files(overrides, css, amp)
     }
 
     /// Builds a theme from override files on top of the embedded defaults. No I/O.
-    pub(crate) fn from_files(overrides: Vec<ThemeFile>, css: Option<ThemeFile>) -> Result<Theme> {
+    pub(crate) fn from_files(
+        overrides: Vec<ThemeFile>,
+        css: Option<ThemeFile>,
+        amp: bool,
+    ) -> Result<Theme> {
         let mut files: Vec<ThemeFile> = DEFAULT_TEMPLATES
             .iter()
             .filter(|(name, _)| !overrides.iter().any(|o| o.name == *name))
@@ -178,7 +182,7 @@ impl Theme {
             || "built-in style.css".to_string(),
             |p| p.display().to_string(),
         );
-        check_amp_css(&css).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
+        check_css(&css, amp).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
         let mut h = Sha256::new();
         for f in &files {
             for part in [f.name.as_str(), f.source.as_str()] {
@@ -192,25 +196,14 @@ impl Theme {
     }
 }
 
-/// The rules AMP puts on `<style amp-custom>` that a stylesheet alone can break.
-pub(crate) fn check_amp_css(css: &str) -> Result<(), String> {
-    if css.len() > MAX_CSS_BYTES {
-        return Err(format!(
-            "is {} bytes; AMP allows at most {MAX_CSS_BYTES} bytes of CSS per page",
-            css.len()
-        ));
-    }
-    let lower = css.to_ascii_lowercase();
-    if lower.contains("!important") {
-        return Err(
-            "uses !important, which AMP forbids; raise the selector's specificity instead".into(),
-        );
-    }
-    if lower.contains("</style") {
+/// What a stylesheet inlined into every page must not do: end the style block early, and,
+/// on AMP pages, break AMP's rules for stylesheets.
+fn check_css(css: &str, amp: bool) -> Result<(), String> {
+    if css.to_ascii_lowercase().contains("</style") {
         return Err("contains `</style`, which would end the style block early".into());
     }
-    if lower.contains("@import") {
-        return Err("uses @import, which AMP forbids; put all rules in this one file".into());
+    if amp {
+        crate::rules::amp::stylesheet(css)?;
     }
     Ok(())
 }
@@ -218,6 +211,7 @@ pub(crate) fn check_amp_css(css: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::amp::MAX_CSS_BYTES;
 
     #[test]
     fn default_theme_compiles() {
@@ -234,6 +228,7 @@ mod tests {
                 origin: Some("themes/x/templates/footer.html".into()),
             }],
             None,
+            true,
         )
         .unwrap();
         assert!(t.tera.contains_template("release.html"));
@@ -248,6 +243,7 @@ mod tests {
                 origin: Some("themes/x/templates/footer.html".into()),
             }],
             None,
+            true,
         )
         .err()
         .unwrap();
@@ -259,9 +255,13 @@ mod tests {
 
     #[test]
     fn css_rules() {
-        assert!(check_amp_css("a{color:red !important}").is_err());
-        assert!(check_amp_css("</style><script>").is_err());
-        assert!(check_amp_css(&"a".repeat(MAX_CSS_BYTES + 1)).is_err());
-        assert!(check_amp_css("a{color:red}").is_ok());
+        assert!(check_css("a{color:red !important}", true).is_err());
+        assert!(
+            check_css("a{color:red !important}", false).is_ok(),
+            "plain HTML5"
+        );
+        assert!(check_css("</style><script>", false).is_err());
+        assert!(check_css(&"a".repeat(MAX_CSS_BYTES + 1), true).is_err());
+        assert!(check_css("a{color:red}", true).is_ok());
     }
 }

@@ -12,7 +12,7 @@ use crate::ipa::{Profile, ProfileKind, device_family_names};
 use crate::model::ROOT_MARK;
 use crate::model::{App, Release};
 use crate::problem::Problem;
-use crate::rules::release::{EXPIRY_WARNING_DAYS, blocker, release_problems};
+use crate::rules::release::{blocker, release_problems, tester_text};
 use crate::urls::{SiteUrls, install_link, root_prefix};
 
 /// What every view is made with: the site's addresses, the moment of the build, and how
@@ -179,8 +179,9 @@ pub(crate) struct ProfileView<'a> {
 }
 
 impl<'a> ProfileView<'a> {
-    pub(crate) fn new(p: &'a Profile, now: DateTime<Utc>, locale: &Locale) -> Self {
-        let soon = now + chrono::Duration::days(EXPIRY_WARNING_DAYS);
+    /// `problems`: what the rules found about the release (its expiry is theirs to judge).
+    pub(crate) fn new(p: &'a Profile, problems: &[Problem], locale: &Locale) -> Self {
+        let found = |code: &str| problems.iter().any(|f| f.code == code);
         ProfileView {
             kind: p.kind.as_str(),
             kind_label: match p.kind {
@@ -197,22 +198,10 @@ impl<'a> ProfileView<'a> {
             expires_iso: p
                 .expires
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            expired: p.is_expired(now),
-            expires_soon: !p.is_expired(now) && p.expires.is_some_and(|e| e <= soon),
+            expired: found("profile-expired"),
+            expires_soon: found("profile-expiring"),
             device_count: p.device_count,
         }
-    }
-}
-
-/// The string that tells a tester why a build cannot be installed, by the blocking rule.
-fn blocked_key(blocker: &Problem) -> &'static str {
-    match blocker.code.as_ref() {
-        "profile-app-store" => "app_store_notice",
-        "profile-expired" => "blocked_profile_expired",
-        "profile-missing" => "blocked_profile_missing",
-        "ipa-unsigned" => "blocked_unsigned",
-        "profile-app-id" => "blocked_profile_app_id",
-        _ => "blocked_other",
     }
 }
 
@@ -221,7 +210,7 @@ impl<'a> ReleaseView<'a> {
         let Ambient { urls, now, locale } = *ambient;
         let manifest_url = urls.abs(&r.manifest_path());
         let problems = release_problems(&r.ipa, now);
-        let blocked = blocker(&problems).map(blocked_key);
+        let blocked = blocker(&problems).and_then(tester_text);
         ReleaseView {
             name: r.name(),
             bundle_id: &r.ipa.info.bundle_id,
@@ -254,7 +243,7 @@ impl<'a> ReleaseView<'a> {
             blocked,
             private: r.private,
             icon: IconView::new(r, urls),
-            profile: (r.ipa.profile.as_ref()).map(|p| ProfileView::new(p, now, locale)),
+            profile: (r.ipa.profile.as_ref()).map(|p| ProfileView::new(p, &problems, locale)),
         }
     }
 }

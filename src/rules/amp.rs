@@ -36,6 +36,27 @@ const FORBIDDEN: &[&str] = &[
 /// Bytes of CSS an AMP page may carry (`<style amp-custom>` and `style` attributes together).
 pub(crate) const MAX_CSS_BYTES: usize = 75_000;
 
+/// AMP's rules for the one stylesheet every page inlines: the size, no `!important` (the same
+/// rules [`amp_problems`] holds pages to), and no `@import`.
+pub(crate) fn stylesheet(css: &str) -> Result<(), String> {
+    if css.len() > MAX_CSS_BYTES {
+        return Err(format!(
+            "is {} bytes; AMP allows at most {MAX_CSS_BYTES} bytes of CSS per page",
+            css.len()
+        ));
+    }
+    let lower = css.to_ascii_lowercase();
+    if lower.contains("!important") {
+        return Err(
+            "uses !important, which AMP forbids; raise the selector's specificity instead".into(),
+        );
+    }
+    if lower.contains("@import") {
+        return Err("uses @import, which AMP forbids; put all rules in this one file".into());
+    }
+    Ok(())
+}
+
 const FIX: &str =
     "keep pages valid AMP: check the theme's templates and CSS against the official validator";
 
@@ -193,7 +214,7 @@ fn boilerplate(page: &Page<'_>) -> Vec<Problem> {
         });
         let message = "a transformed page needs <style amp-runtime i-amphtml-version=\"…\"> \
                        (15 digits)";
-        return page.unless(ok, "amp-runtime", message);
+        return page.unless(ok, "amp-runtime-style", message);
     }
     let count = (page.opening())
         .filter(|t| t.name == "style" && t.has_attr("amp-boilerplate"))

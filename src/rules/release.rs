@@ -10,7 +10,7 @@ use crate::problem::Problem;
 pub(crate) const EXPIRY_WARNING_DAYS: i64 = 14;
 
 /// Everything the rules find about the release of `ipa` at `now`, each naming the IPA.
-/// The codes in [`BLOCKING`] mean iOS will not install the build (see [`blocker`]).
+/// Those in `BLOCKING` mean iOS will not install the build (see [`blocker`]).
 pub(crate) fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
     let file = ipa.path.display().to_string();
     let mut p: Vec<Problem> = ipa
@@ -38,19 +38,26 @@ pub(crate) fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
     p
 }
 
-/// The findings that mean iOS will not install the build, whatever their severity (an old
-/// release's expiry may be only worth a warning in `check`, but it still cannot install).
-pub(crate) const BLOCKING: &[&str] = &[
-    "ipa-unsigned",
-    "profile-missing",
-    "profile-app-store",
-    "profile-expired",
-    "profile-app-id",
+/// The findings that mean iOS will not install the build, whatever their severity, each with
+/// the theme string (`themes/*/i18n`) that tells a tester why.
+const BLOCKING: &[(&str, &str)] = &[
+    ("ipa-unsigned", "blocked_unsigned"),
+    ("profile-missing", "blocked_profile_missing"),
+    ("profile-app-store", "app_store_notice"),
+    ("profile-expired", "blocked_profile_expired"),
+    ("profile-app-id", "blocked_profile_app_id"),
 ];
 
 /// The first finding that stops the install, if any: what a page says instead of its button.
 pub(crate) fn blocker(problems: &[Problem]) -> Option<&Problem> {
-    problems.iter().find(|p| BLOCKING.contains(&&*p.code))
+    problems.iter().find(|p| tester_text(p).is_some())
+}
+
+/// The theme string that tells a tester why a blocking finding stops the install.
+pub(crate) fn tester_text(blocking: &Problem) -> Option<&'static str> {
+    (BLOCKING.iter())
+        .find(|(code, _)| *code == blocking.code)
+        .map(|(_, key)| *key)
 }
 
 fn unsigned(ipa: &Ipa, file: &str) -> Option<Problem> {
@@ -105,11 +112,10 @@ fn expiry(expires: DateTime<Utc>, name: &str, file: &str, now: DateTime<Utc>) ->
         ));
     }
     (expires <= now + Duration::days(EXPIRY_WARNING_DAYS)).then(|| {
-        let days = (expires - now).num_days();
-        let days = if days == 1 {
-            "1 day".to_string()
-        } else {
-            format!("{days} days")
+        let days = match (expires - now).num_days() {
+            0 => "less than a day".to_string(),
+            1 => "1 day".to_string(),
+            n => format!("{n} days"),
         };
         Problem::warning(
             "profile-expiring",

@@ -173,7 +173,9 @@ pub(crate) fn render_output(
     for r in apps.iter().chain(private).flat_map(|a| &a.releases) {
         warnings.extend(release_problems(&r.ipa, now));
     }
-    let theme = timed("load theme", || Theme::load(site_dir, &config.theme))?;
+    let theme = timed("load theme", || {
+        Theme::load(site_dir, &config.theme, config.amp)
+    })?;
     let strings = crate::render::i18n::Strings::load(
         &config.language,
         &site_dir.join("themes").join(&config.theme),
