@@ -196,7 +196,8 @@ pub fn run() -> ExitCode {
             for cause in e.chain().skip(1) {
                 say!("  caused by: {cause}");
             }
-            ExitCode::from(1)
+            let usage = e.downcast_ref::<crate::serve::BadFlag>().is_some();
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
