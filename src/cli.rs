@@ -192,15 +192,29 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            say!("error: {e}");
-            for cause in e.chain().skip(1) {
-                say!("  caused by: {cause}");
+            if e.downcast_ref::<Reported>().is_none() {
+                say!("error: {e}");
+                for cause in e.chain().skip(1) {
+                    say!("  caused by: {cause}");
+                }
             }
             let usage = e.downcast_ref::<crate::serve::BadFlag>().is_some();
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
+
+/// A failure already told in full (exit status 1, nothing more printed).
+#[derive(Debug)]
+struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reported above")
+    }
+}
+
+impl std::error::Error for Reported {}
 
 fn init_logging(verbose: bool) {
     let default = if verbose { "debug" } else { "warn" };
@@ -365,8 +379,11 @@ fn run_inspect(files: &[PathBuf], json: bool, devices: bool) -> Result<()> {
         };
         out!("{}\n", serde_json::to_string_pretty(&doc)?)?;
     }
-    if failed > 0 {
-        bail!("{failed} of {} files could not be inspected", files.len());
+    match failed {
+        0 => {}
+        // Its own line said everything.
+        _ if files.len() == 1 => return Err(Reported.into()),
+        _ => bail!("{failed} of {} files could not be inspected", files.len()),
     }
     Ok(())
 }
