@@ -198,11 +198,24 @@ pub fn run() -> ExitCode {
                     say!("  caused by: {cause}");
                 }
             }
-            let usage = e.downcast_ref::<crate::serve::BadFlag>().is_some();
+            let usage = e.downcast_ref::<Usage>().is_some()
+                || e.downcast_ref::<crate::serve::BadFlag>().is_some();
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
+
+/// Bad usage, found before any work: a flag's value that cannot be right. Exit status 2.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 /// A failure already told in full (exit status 1, nothing more printed).
 #[derive(Debug)]
@@ -287,7 +300,10 @@ fn report_json(report: &BuildReport, seconds: f64) -> String {
 }
 
 fn run_check(args: CheckArgs) -> Result<()> {
-    use crate::check::{CheckOptions, Severity, check};
+    use crate::check::{CheckOptions, Severity, check, parse_udid};
+    for udid in &args.udids {
+        parse_udid(udid).map_err(Usage)?;
+    }
     let opts = CheckOptions {
         build: BuildOptions {
             site_dir: args.site_dir,

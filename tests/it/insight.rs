@@ -587,3 +587,74 @@ fn inspect_shows_sizes_in_units_and_exact_bytes() {
     let json = inspect_json(&[&ipa], &[]);
     assert_eq!(json["size"], size);
 }
+
+/// `check --udid` takes the two forms a UDID has and refuses anything else with exit status 2,
+/// saying what a UDID looks like and how a tester finds theirs; before, any text was taken and
+/// answered "cannot install" for every release.
+#[test]
+fn check_udid_accepts_the_two_forms_and_explains_anything_else() {
+    let site = TestSite::basic();
+    site.add_ipa("releases/A.ipa", &spec("com.udid", "1.0", "1"));
+    site.build_ok(&[]);
+    let check = |udid: &str| {
+        let out = otasite()
+            .arg("check")
+            .arg(site.root())
+            .args(["--udid", udid])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr(&out),
+        )
+    };
+    for (bad, why) in [
+        ("iPhone of Ada", "'i' is not a hexadecimal digit (0-9, A-F)"),
+        (
+            "00008110-000A1B2C3D4E5F6",
+            "it has 23 hexadecimal digits, not 24 or 40",
+        ),
+        (
+            "00008110-000A1B2C3D4E5F600",
+            "it has 25 hexadecimal digits, not 24 or 40",
+        ),
+        (
+            "0000811-0000A1B2C3D4E5F60",
+            "its dash belongs after the first 8 digits",
+        ),
+        ("", "it has 0 hexadecimal digits, not 24 or 40"),
+    ] {
+        let (code, stdout, err) = check(bad);
+        assert_eq!(code, Some(2), "--udid {bad:?}: {err}");
+        assert!(stdout.is_empty(), "nothing checked: {stdout}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for want in [
+            &format!("error: --udid {bad:?} is not a device UDID: {why}."),
+            "8 hexadecimal digits, a dash and 16 more",
+            "40 hexadecimal digits",
+            "connect the device, open it in Finder, and click the line under the device name",
+            "Apple Configurator",
+        ] {
+            assert!(err.contains(want), "{want:?} not in: {err}");
+        }
+    }
+    // Both forms, in any case, with or without the dash of the newer one.
+    for good in [
+        TEST_DEVICE,
+        &TEST_DEVICE.to_ascii_lowercase(),
+        &TEST_DEVICE.replace('-', ""),
+    ] {
+        let (code, stdout, err) = check(good);
+        assert_eq!(code, Some(0), "--udid {good}: {err}");
+        assert!(stdout.contains(&format!("{good} can install")), "{stdout}");
+    }
+    let old = "0123456789abcdef0123456789ABCDEF01234567";
+    let (code, stdout, err) = check(old);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        stdout.contains(&format!("{old} cannot install")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not among the 1 registered"), "{stdout}");
+}
