@@ -192,14 +192,42 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            say!("error: {e}");
-            for cause in e.chain().skip(1) {
-                say!("  caused by: {cause}");
+            if e.downcast_ref::<Reported>().is_none() {
+                say!("error: {e}");
+                for cause in e.chain().skip(1) {
+                    say!("  caused by: {cause}");
+                }
             }
-            ExitCode::from(1)
+            let usage = e.downcast_ref::<Usage>().is_some()
+                || e.downcast_ref::<crate::serve::BadFlag>().is_some();
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
+
+/// Bad usage, found before any work: a flag's value that cannot be right. Exit status 2.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// A failure already told in full (exit status 1, nothing more printed).
+#[derive(Debug)]
+struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reported above")
+    }
+}
+
+impl std::error::Error for Reported {}
 
 fn init_logging(verbose: bool) {
     let default = if verbose { "debug" } else { "warn" };
@@ -272,7 +300,10 @@ fn report_json(report: &BuildReport, seconds: f64) -> String {
 }
 
 fn run_check(args: CheckArgs) -> Result<()> {
-    use crate::check::{CheckOptions, Severity, check};
+    use crate::check::{CheckOptions, Severity, check, parse_udid};
+    for udid in &args.udids {
+        parse_udid(udid).map_err(Usage)?;
+    }
     let opts = CheckOptions {
         build: BuildOptions {
             site_dir: args.site_dir,
@@ -364,8 +395,11 @@ fn run_inspect(files: &[PathBuf], json: bool, devices: bool) -> Result<()> {
         };
         out!("{}\n", serde_json::to_string_pretty(&doc)?)?;
     }
-    if failed > 0 {
-        bail!("{failed} of {} files could not be inspected", files.len());
+    match failed {
+        0 => {}
+        // Its own line said everything.
+        _ if files.len() == 1 => return Err(Reported.into()),
+        _ => bail!("{failed} of {} files could not be inspected", files.len()),
     }
     Ok(())
 }

@@ -4,11 +4,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::ipa::{Ipa, Profile, ReadOptions, parse_profile, read_ipa_with};
+use crate::ipa::{Ipa, IpaError, Profile, ReadOptions, parse_profile, read_ipa_with};
 use crate::limits;
 
 /// What one file turned out to be.
@@ -18,20 +18,93 @@ pub enum Inspected {
 }
 
 /// Reads a file by its extension (`.mobileprovision` / `.provisionprofile`, else an IPA).
+/// A file that cannot be inspected gives one sentence that names it and says what to do.
 pub fn inspect_file(path: &Path) -> Result<Inspected> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!(
+            "{shown}: a folder, not a file; pass the .ipa or .mobileprovision files in it \
+             (such as {}/*.ipa)",
+            path.display()
+        ),
+        Ok(meta) if !meta.is_file() => bail!(
+            "{shown}: not a regular file (a named pipe, socket or device); inspect reads .ipa \
+             and .mobileprovision files"
+        ),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if path.symlink_metadata().is_ok() {
+                bail!("{shown}: a link to a file that does not exist; pass the file itself");
+            }
+            bail!(
+                "{shown}: no such file; check the path (inspect reads .ipa and .mobileprovision files)"
+            );
+        }
+        Err(e) => bail!("{shown}: cannot be read ({e}); check its permissions"),
+    }
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
     if matches!(ext.as_deref(), Some("mobileprovision" | "provisionprofile")) {
-        let bytes = limits::read_limited(path, limits::MAX_PROFILE_BYTES, "provisioning profile")?;
-        let profile =
-            parse_profile(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let bytes = limits::read_limited(path, limits::MAX_PROFILE_BYTES, "provisioning profile")
+            .map_err(|e| match e.source() {
+            // "cannot open <file>", and why.
+            Some(_) => anyhow!("{shown}: cannot be read ({})", e.root_cause()),
+            // Over the limit: the message names the file.
+            None => e,
+        })?;
+        let profile = parse_profile(&bytes).map_err(|e| {
+            anyhow!(
+                "{shown}: not a provisioning profile that can be read ({e}); download it again \
+                 from the Apple Developer portal, or pass the .ipa it came in"
+            )
+        })?;
         Ok(Inspected::Profile(Box::new(profile)))
     } else {
         let ipa = read_ipa_with(path, ReadOptions { hash: false })
-            .with_context(|| format!("cannot inspect {}", path.display()))?;
+            .map_err(|e| anyhow!(ipa_error(path, &e)))?;
         Ok(Inspected::Ipa(Box::new(ipa)))
     }
+}
+
+/// One sentence for an IPA that cannot be read: the error's own (it names the file), told
+/// apart where it can be: a file that is no zip at all (`inspect site.yaml`) is not a truncated
+/// IPA, and a zip without an app is not an IPA.
+fn ipa_error(path: &Path, e: &IpaError) -> String {
+    let shown = path.display();
+    match e {
+        IpaError::Io { source, .. } => format!("{shown}: cannot be read ({source})"),
+        IpaError::NotZip { .. } if !starts_like_zip(path) => format!(
+            "{shown}: not an IPA (an .ipa is a zip archive holding Payload/<Name>.app/, and \
+             this file is no zip); pass an .ipa exported from Xcode, or a .mobileprovision"
+        ),
+        IpaError::NoMainApp { .. } => format!(
+            "{shown}: a zip archive but not an IPA: it has no Payload/<Name>.app/ folder (is \
+             it a zipped .xcarchive or folder?); export the build as an .ipa with Xcode's \
+             Organizer (Distribute App) or `xcodebuild -exportArchive`"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Whether the file begins as a zip archive does (a local file header, or the end record of
+/// an empty archive): such a file that does not open as one is damaged, not something else.
+fn starts_like_zip(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut magic = [0u8; 4];
+    crate::paths::open_input(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| matches!(&magic, b"PK\x03\x04" | b"PK\x05\x06" | b"PK\x07\x08"))
+}
+
+/// A size for people: `42.9 KB (42,894 bytes)`, decimal units as iOS and Finder show them
+/// (inspect speaks English; the pages speak the site's language).
+fn size_text(bytes: u64) -> String {
+    let english = crate::render::locale::Locale::english();
+    if bytes < 1000 {
+        return english.exact_size(bytes);
+    }
+    format!("{} ({})", english.size(bytes), english.exact_size(bytes))
 }
 
 fn rfc3339(d: Option<DateTime<Utc>>) -> Value {
@@ -131,7 +204,7 @@ pub(crate) fn to_text(file: &Path, item: &Inspected, now: DateTime<Utc>, devices
                     .join(", ")
                     .as_str(),
             );
-            row(&mut s, "Size", &format!("{} bytes", ipa.size));
+            row(&mut s, "Size", &size_text(ipa.size));
             let icon = match &ipa.icon {
                 Some(icon) => format!(
                     "{}x{} {}{}",
@@ -194,4 +267,17 @@ pub(crate) fn to_text(file: &Path, item: &Inspected, now: DateTime<Utc>, devices
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_for_people() {
+        assert_eq!(size_text(894), "894 bytes");
+        assert_eq!(size_text(42_894), "42.9 KB (42,894 bytes)");
+        assert_eq!(size_text(48_300_123), "48.3 MB (48,300,123 bytes)");
+        assert_eq!(size_text(1_000), "1.0 KB (1,000 bytes)");
+    }
 }

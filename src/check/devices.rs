@@ -9,6 +9,35 @@ use crate::model::App;
 use crate::rules::release::{blocker, release_problems};
 use crate::urls::SiteUrls;
 
+/// What a UDID looks like and where a tester finds theirs, for every message about a bad one.
+const UDID_HELP: &str = "A UDID is 8 hexadecimal digits, a dash and 16 more (such as \
+    00008110-000A1B2C3D4E5F60, on devices since iPhone XS), or 40 hexadecimal digits (older \
+    devices). To find a device's UDID on a Mac: connect the device, open it in Finder, and click \
+    the line under the device name until the UDID shows (Apple Configurator shows it too)";
+
+/// Checks a UDID given with `--udid` (any case; the dash of the newer form may be left out)
+/// and returns it normalised for comparison; the error says what is wrong and what a UDID
+/// looks like.
+pub(crate) fn parse_udid(input: &str) -> Result<String, String> {
+    let udid = input.trim();
+    let bad = |why: String| {
+        Err(format!(
+            "--udid {input:?} is not a device UDID: {why}. {UDID_HELP}"
+        ))
+    };
+    if let Some(c) = udid.chars().find(|c| !c.is_ascii_hexdigit() && *c != '-') {
+        return bad(format!("{c:?} is not a hexadecimal digit (0-9, A-F)"));
+    }
+    let digits = udid.chars().filter(char::is_ascii_hexdigit).count();
+    let dashes: Vec<usize> = udid.match_indices('-').map(|(i, _)| i).collect();
+    match (digits, dashes.as_slice()) {
+        (40, []) | (24, [] | [8]) => Ok(normalise_udid(udid)),
+        (24, _) => bad("its dash belongs after the first 8 digits".into()),
+        (40, _) => bad("the 40-digit form has no dashes".into()),
+        (n, _) => bad(format!("it has {n} hexadecimal digits, not 24 or 40")),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeviceAnswer {
     pub udid: String,
@@ -69,5 +98,40 @@ fn answer(ipa: &Ipa, udid: &str, now: DateTime<Utc>) -> (bool, String) {
                 p.kind.as_str()
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn udid_forms() {
+        for good in [
+            "00008110-000A1B2C3D4E5F60",
+            "00008110-000a1b2c3d4e5f60",
+            "00008110000A1B2C3D4E5F60",
+            " 00008110-000A1B2C3D4E5F60\n",
+            "0123456789abcdef0123456789ABCDEF01234567",
+        ] {
+            let udid = parse_udid(good).unwrap_or_else(|e| panic!("{good:?}: {e}"));
+            assert!(
+                udid.chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+            );
+        }
+        for (bad, why) in [
+            ("", "0 hexadecimal digits"),
+            ("iPhone", "'i' is not a hexadecimal digit"),
+            ("00008110-000A1B2C3D4E5F6", "23 hexadecimal digits"),
+            ("0000811-0000A1B2C3D4E5F60", "after the first 8 digits"),
+            ("00008110-000A1B2C-3D4E5F60", "after the first 8 digits"),
+            ("0123456789-abcdef0123456789ABCDEF01234567", "no dashes"),
+            ("00008110_000A1B2C3D4E5F60", "'_' is not"),
+        ] {
+            let e = parse_udid(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+            assert!(e.contains("open it in Finder"), "{e}");
+        }
     }
 }

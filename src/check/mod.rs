@@ -22,7 +22,7 @@ pub(crate) use crate::problem::{Problem, Severity};
 use crate::rules::release::release_problems;
 use crate::site::{BuildOptions, load_site, write_site};
 
-pub(crate) use devices::{DeviceAnswer, device_answers};
+pub(crate) use devices::{DeviceAnswer, device_answers, parse_udid};
 
 /// What `check` was asked.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +52,9 @@ impl CheckReport {
 
 /// Runs every check.
 pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
+    for udid in &opts.udids {
+        parse_udid(udid).map_err(anyhow::Error::msg)?;
+    }
     let site = load_site(&opts.build)?;
     let built = !site.output_dir.join("releases.json").is_file();
     if built {

@@ -29,8 +29,7 @@ impl Locale {
         }
     }
 
-    /// English, for tests.
-    #[cfg(test)]
+    /// English (what `inspect` prints).
     pub(crate) fn english() -> Locale {
         Locale::new(&Strings::english())
     }

@@ -4,7 +4,7 @@ mod feed;
 pub(crate) mod i18n;
 mod icons;
 mod json;
-mod locale;
+pub(crate) mod locale;
 pub(crate) mod memo;
 mod pages;
 pub(crate) mod qr;

@@ -15,11 +15,23 @@ pub(super) fn inject(page: &[u8], snapshot: &Snapshot) -> Vec<u8> {
         );
     }
     if let Some(error) = &snapshot.error {
+        let (title, text) = if snapshot.built {
+            (
+                "The last edit does not build",
+                "The site below is the last good build; this message goes away at the next good \
+                 save.",
+            )
+        } else {
+            (
+                "The site does not build yet",
+                "There is no good build to show: fix what the error says and save; this page \
+                 reloads by itself.",
+            )
+        };
         extra.push_str(&format!(
             "<div style=\"position:fixed;inset:0;z-index:10000;overflow:auto;padding:2rem;\
              background:rgba(40,0,0,.94);color:#fff;font:14px/1.5 ui-monospace,monospace\">\
-             <h2 style=\"margin-top:0\">The last edit does not build</h2><p>The site below is the \
-             last good build; this message goes away at the next good save.</p><pre \
+             <h2 style=\"margin-top:0\">{title}</h2><p>{text}</p><pre \
              style=\"white-space:pre-wrap\">{}</pre></div>",
             escape_attr(error)
         ));

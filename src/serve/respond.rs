@@ -47,6 +47,9 @@ pub(super) async fn respond<B>(req: Request<B>, state: &State) -> Response<Paylo
         return plain(StatusCode::OK, &generation.to_string(), head);
     }
     let snapshot = state.snapshot();
+    if !snapshot.built {
+        return not_built(&snapshot, head);
+    }
     let Some(path) = site_path(uri.path()) else {
         return not_found(&snapshot, head);
     };
@@ -209,8 +212,8 @@ fn ranged(
     r
 }
 
-/// The site's 404 page, or a bare one when there is none (the first build failed): either way
-/// with the error overlay and the live-reload script, so the error shows and the fix reloads.
+/// The site's 404 page, with the error overlay and the live-reload script (a failed rebuild
+/// shows there too).
 fn not_found(snapshot: &Snapshot, head: bool) -> Response<Payload> {
     let page = match snapshot.files.get("404.html") {
         Some(Served::Bytes(b)) => b.as_ref(),
@@ -219,8 +222,24 @@ fn not_found(snapshot: &Snapshot, head: bool) -> Response<Payload> {
                <body><p>not found</p></body></html>\n"
         }
     };
-    let body = inject(page, snapshot);
-    let mut r = with_length(StatusCode::NOT_FOUND, body.len() as u64, body, head);
+    html_page(StatusCode::NOT_FOUND, &inject(page, snapshot), head)
+}
+
+/// Every answer while no build has succeeded: there is no page to lay the error over, so the
+/// error is the page (503: the site cannot be served yet), with the live-reload script so that
+/// the fix shows by itself.
+fn not_built(snapshot: &Snapshot, head: bool) -> Response<Payload> {
+    let page = b"<!doctype html><html><head><meta charset=\"utf-8\"><title>The site does not \
+                 build</title></head><body></body></html>\n";
+    html_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &inject(page, snapshot),
+        head,
+    )
+}
+
+fn html_page(status: StatusCode, body: &[u8], head: bool) -> Response<Payload> {
+    let mut r = with_length(status, body.len() as u64, body.to_vec(), head);
     set(
         &mut r,
         header::CONTENT_TYPE,

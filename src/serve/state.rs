@@ -29,6 +29,8 @@ pub(crate) struct Snapshot {
     pub error: Option<String>,
     /// Pages link to the local address (no `-u`): installing needs the HTTPS site.
     pub local_base: bool,
+    /// Whether any build succeeded yet; until one does, every page is the error.
+    pub built: bool,
 }
 
 /// The served state, replaced whole after each rebuild.
@@ -54,6 +56,7 @@ impl State {
     pub(crate) fn publish(&self, files: Option<Files>, error: Option<String>) {
         self.current.send_modify(|current| {
             let next = Snapshot {
+                built: current.built || files.is_some(),
                 files: files.unwrap_or_else(|| current.files.clone()),
                 generation: current.generation + 1,
                 error,

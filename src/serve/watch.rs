@@ -1,8 +1,10 @@
 //! Watching the site's sources: native events, or polling (`--poll`) where native events fail
 //! (network and container file systems). Editor temp files are ignored.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -58,6 +60,75 @@ pub(crate) fn classify(path: &Path, site_dir: &Path, releases_dir: &Path) -> Opt
         .then_some(Change::Theme)
 }
 
+/// The distinct paths of one batch of change events, in the order first named: a copy in
+/// progress names its file once per write, hundreds of times.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    paths: Vec<PathBuf>,
+    seen: HashSet<PathBuf>,
+}
+
+impl Batch {
+    /// Adds `path`; true when the batch did not hold it yet.
+    pub(crate) fn add(&mut self, path: PathBuf) -> bool {
+        if self.seen.contains(&path) {
+            return false;
+        }
+        self.seen.insert(path.clone());
+        self.paths.push(path);
+        true
+    }
+
+    pub(crate) fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+}
+
+/// Most files named one by one in a rebuild's line; the rest are counted.
+const NAMED: usize = 3;
+
+/// What a batch changed, in words for the log: `releases/2/App.ipa changed`,
+/// `site.yaml and themes/default/style.css changed; releases/1/notes.md removed`. Paths are
+/// shown relative to the site folder; files that do not affect the site are left out.
+pub(crate) fn describe(paths: &[PathBuf], site_dir: &Path, releases_dir: &Path) -> String {
+    let (mut changed, mut removed) = (Vec::new(), Vec::new());
+    for path in paths {
+        if classify(path, site_dir, releases_dir).is_none() {
+            continue;
+        }
+        let shown = path.strip_prefix(site_dir).unwrap_or(path).display();
+        if path.symlink_metadata().is_ok() {
+            changed.push(shown.to_string());
+        } else {
+            removed.push(shown.to_string());
+        }
+    }
+    let list = |names: &[String], verb: &str| -> Option<String> {
+        let text = match names {
+            [] => return None,
+            [one] => one.clone(),
+            [first @ .., last] if names.len() <= NAMED => {
+                format!("{} and {last}", first.join(", "))
+            }
+            _ => format!(
+                "{} and {} more files",
+                names[..NAMED].join(", "),
+                names.len() - NAMED
+            ),
+        };
+        Some(format!("{text} {verb}"))
+    };
+    let parts: Vec<String> = [list(&changed, "changed"), list(&removed, "removed")]
+        .into_iter()
+        .flatten()
+        .collect();
+    if parts.is_empty() {
+        "the watched folders changed".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
 /// Keeps a watch alive while held.
 pub(super) enum WatchHandle {
     Native {
@@ -65,25 +136,43 @@ pub(super) enum WatchHandle {
         /// The folders watched recursively.
         watched: Vec<PathBuf>,
     },
-    Polling,
+    Polling {
+        /// The files and folders the poller scans.
+        roots: Arc<Mutex<Vec<PathBuf>>>,
+    },
 }
 
 impl WatchHandle {
-    /// Starts watching those of `dirs` that exist now but did not when watching started (a
-    /// `themes/` or `static/` folder made while serving); true when there were any, since
-    /// files may have been written into them before the watch began.
+    /// Starts watching those of `dirs` not watched yet that exist now (a `themes/` or
+    /// `static/` folder made while serving, the releases folder a fixed site.yaml names);
+    /// true when there were any, since files may have been written into them before the watch
+    /// began. The poller scans new roots from its next round, and reports their files then.
     pub(super) fn watch_new(&mut self, dirs: &[PathBuf]) -> bool {
-        let WatchHandle::Native { watcher, watched } = self else {
-            return false; // the poller walks every root on each scan
-        };
-        let mut added = false;
-        for dir in dirs {
-            if dir.is_dir() && !watched.contains(dir) && watch_tree(watcher.as_mut(), dir).is_ok() {
-                watched.push(dir.clone());
-                added = true;
+        match self {
+            WatchHandle::Native { watcher, watched } => {
+                let mut added = false;
+                for dir in dirs {
+                    if dir.is_dir()
+                        && !watched.contains(dir)
+                        && watch_tree(watcher.as_mut(), dir).is_ok()
+                    {
+                        watched.push(dir.clone());
+                        added = true;
+                    }
+                }
+                added
+            }
+            WatchHandle::Polling { roots } => {
+                if let Ok(mut roots) = roots.lock() {
+                    for dir in dirs {
+                        if !roots.contains(dir) {
+                            roots.push(dir.clone());
+                        }
+                    }
+                }
+                false
             }
         }
-        added
     }
 }
 
@@ -95,8 +184,11 @@ pub(super) fn watch(
     tx: Sender<PathBuf>,
 ) -> Result<WatchHandle> {
     if poll {
-        start_polling(site_dir, releases_dir, tx);
-        return Ok(WatchHandle::Polling);
+        let mut roots = vec![site_dir.join("site.yaml")];
+        roots.extend(self::roots(site_dir, releases_dir));
+        let roots = Arc::new(Mutex::new(roots));
+        start_polling(roots.clone(), tx);
+        return Ok(WatchHandle::Polling { roots });
     }
     native(site_dir, releases_dir, tx)
         .map(|(watcher, watched)| WatchHandle::Native { watcher, watched })
@@ -104,15 +196,10 @@ pub(super) fn watch(
 
 /// Polling by size and modification time (nanoseconds): only `stat` calls, every 300 ms.
 /// (notify's poller compares whole seconds, so it misses a quick second save.)
-fn start_polling(site_dir: &Path, releases_dir: &Path, tx: Sender<PathBuf>) {
-    let roots = [
-        site_dir.join("site.yaml"),
-        releases_dir.to_path_buf(),
-        site_dir.join("themes"),
-        site_dir.join("static"),
-    ];
+fn start_polling(roots: Arc<Mutex<Vec<PathBuf>>>, tx: Sender<PathBuf>) {
     let scan =
         move || -> std::collections::HashMap<PathBuf, (u64, Option<std::time::SystemTime>)> {
+            let roots = roots.lock().map(|r| r.clone()).unwrap_or_default();
             roots
                 .iter()
                 .flat_map(|r| {
@@ -236,5 +323,39 @@ mod tests {
             Some(Change::Theme)
         );
         assert_eq!(classify(Path::new("/s/public/index.html"), site, rel), None);
+    }
+
+    #[test]
+    fn changes_in_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path();
+        let rel = site.join("releases");
+        std::fs::create_dir_all(rel.join("1")).unwrap();
+        let file = |name: &str| {
+            let path = site.join(name);
+            std::fs::write(&path, "x").unwrap();
+            path
+        };
+        let yaml = file("site.yaml");
+        let ipa = file("releases/1/App.ipa");
+        let notes = file("releases/1/notes.md");
+        let gone = rel.join("1/Old.ipa");
+        let say = |paths: &[PathBuf]| describe(paths, site, &rel);
+        assert_eq!(say(std::slice::from_ref(&yaml)), "site.yaml changed");
+        assert_eq!(
+            say(&[ipa.clone(), yaml.clone(), site.join("other.txt")]),
+            "releases/1/App.ipa and site.yaml changed"
+        );
+        assert_eq!(
+            say(&[ipa.clone(), notes.clone(), yaml.clone(), gone.clone()]),
+            "releases/1/App.ipa, releases/1/notes.md and site.yaml changed; releases/1/Old.ipa removed"
+        );
+        let many: Vec<PathBuf> = (0..5)
+            .map(|i| file(&format!("releases/1/{i}.md")))
+            .collect();
+        assert_eq!(
+            say(&many),
+            "releases/1/0.md, releases/1/1.md, releases/1/2.md and 2 more files changed"
+        );
     }
 }

@@ -1547,8 +1547,8 @@ fn serve_shows_a_first_build_error_and_reloads_on_the_fix() {
     let port = serving.port;
     let (status, body) = try_get(port, "/", Duration::from_secs(5)).expect("an answer");
     let text = String::from_utf8_lossy(&body);
-    assert_eq!(status, 404);
-    assert!(text.contains("The last edit does not build"), "{text}");
+    assert_eq!(status, 503);
+    assert!(text.contains("The site does not build yet"), "{text}");
     assert!(text.contains("site.yaml"), "{text}");
     assert!(text.contains("/__otasite/poll?since="), "{text}");
     assert!(

@@ -480,3 +480,181 @@ fn placeholder_icons_differ_per_app() {
     assert_eq!((img.width, img.height), (512, 512));
     let _ = Command::new("true");
 }
+
+// ---- issue 16: every mistake gets a precise answer ----
+
+/// Runs `otasite inspect ARGS`: exit status, stdout, stderr.
+fn inspect(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
+    let out = otasite().arg("inspect").args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr(&out),
+    )
+}
+
+/// Each argument inspect cannot read gets one sentence naming it and what to do: a missing
+/// file repeated its OS error twice, a folder gave an OS error, `inspect site.yaml` said the
+/// IPA may be truncated, and a zip without an app repeated its path.
+#[test]
+fn inspect_says_in_one_sentence_why_each_argument_cannot_be_read() {
+    let site = TestSite::basic();
+    let zip = site.write(
+        "Archive.ipa",
+        otasite::testkit::zip_with(&[("Products/Applications/App.app/Info.plist", b"x")]),
+    );
+    let folder = site.root().join("releases");
+    let missing = site.root().join("Missing.ipa");
+    let yaml = site.root().join("site.yaml");
+    let cases: [(&std::path::Path, &[&str], &[&str]); 4] = [
+        (
+            &missing,
+            &["Missing.ipa: no such file", "check the path"],
+            &["os error"],
+        ),
+        (
+            &folder,
+            &["releases: a folder, not a file", "releases/*.ipa"],
+            &["os error", "Invalid argument"],
+        ),
+        (
+            &yaml,
+            &["site.yaml: not an IPA", "no zip", "pass an .ipa"],
+            &["truncated", "EOCD"],
+        ),
+        (
+            &zip,
+            &[
+                "Archive.ipa: a zip archive but not an IPA",
+                "Payload/<Name>.app/",
+                "export",
+            ],
+            &["Archive.ipa: no app found"],
+        ),
+    ];
+    for (path, want, never) in cases {
+        let (code, stdout, err) = inspect(&[path.as_os_str()]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_eq!(err.lines().count(), 1, "one line for {path:?}:\n{err}");
+        assert!(
+            err.starts_with(&format!("error: {}: ", path.display())),
+            "{err}"
+        );
+        for w in want {
+            assert!(err.contains(w), "{w:?} not in: {err}");
+        }
+        for n in never {
+            assert!(!err.contains(n), "{n:?} in: {err}");
+        }
+        // Not repeated by a chain of causes.
+        let shown = path.display().to_string();
+        assert!(!err.contains(&format!("{shown}: {shown}")), "{err}");
+        assert!(!err.contains("cannot inspect"), "{err}");
+    }
+    // Several: one line each, then the count; a good file among them is still described.
+    let good = site.add_ipa("Good.ipa", &spec("com.good", "1.0", "1"));
+    let (code, stdout, err) = inspect(&[missing.as_os_str(), good.as_os_str(), folder.as_os_str()]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(stdout.contains("com.good"), "{stdout}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].contains("Missing.ipa: no such file"), "{err}");
+    assert!(lines[1].contains("releases: a folder"), "{err}");
+    assert_eq!(lines[2], "error: 2 of 3 files could not be inspected");
+}
+
+/// Sizes in inspect's text are for people: `48.3 MB (48,300,123 bytes)`.
+#[test]
+fn inspect_shows_sizes_in_units_and_exact_bytes() {
+    let site = TestSite::basic();
+    let ipa = site.add_ipa(
+        "App.ipa",
+        &IpaSpec {
+            executable_bytes: 1_500_000,
+            ..spec("com.size", "1.0", "1")
+        },
+    );
+    let size = std::fs::metadata(&ipa).unwrap().len();
+    let (code, stdout, err) = inspect(&[ipa.as_os_str()]);
+    assert_eq!(code, Some(0), "{err}");
+    let digits = size.to_string();
+    let grouped = format!("{},{},{}", &digits[..1], &digits[1..4], &digits[4..]);
+    assert_eq!(digits.len(), 7, "{size}");
+    let want = format!("Size        {:.1} MB ({grouped} bytes)", size as f64 / 1e6);
+    assert!(stdout.contains(&want), "{want:?} not in:\n{stdout}");
+    // JSON keeps the plain number.
+    let json = inspect_json(&[&ipa], &[]);
+    assert_eq!(json["size"], size);
+}
+
+/// `check --udid` takes the two forms a UDID has and refuses anything else with exit status 2,
+/// saying what a UDID looks like and how a tester finds theirs; before, any text was taken and
+/// answered "cannot install" for every release.
+#[test]
+fn check_udid_accepts_the_two_forms_and_explains_anything_else() {
+    let site = TestSite::basic();
+    site.add_ipa("releases/A.ipa", &spec("com.udid", "1.0", "1"));
+    site.build_ok(&[]);
+    let check = |udid: &str| {
+        let out = otasite()
+            .arg("check")
+            .arg(site.root())
+            .args(["--udid", udid])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr(&out),
+        )
+    };
+    for (bad, why) in [
+        ("iPhone of Ada", "'i' is not a hexadecimal digit (0-9, A-F)"),
+        (
+            "00008110-000A1B2C3D4E5F6",
+            "it has 23 hexadecimal digits, not 24 or 40",
+        ),
+        (
+            "00008110-000A1B2C3D4E5F600",
+            "it has 25 hexadecimal digits, not 24 or 40",
+        ),
+        (
+            "0000811-0000A1B2C3D4E5F60",
+            "its dash belongs after the first 8 digits",
+        ),
+        ("", "it has 0 hexadecimal digits, not 24 or 40"),
+    ] {
+        let (code, stdout, err) = check(bad);
+        assert_eq!(code, Some(2), "--udid {bad:?}: {err}");
+        assert!(stdout.is_empty(), "nothing checked: {stdout}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for want in [
+            &format!("error: --udid {bad:?} is not a device UDID: {why}."),
+            "8 hexadecimal digits, a dash and 16 more",
+            "40 hexadecimal digits",
+            "connect the device, open it in Finder, and click the line under the device name",
+            "Apple Configurator",
+        ] {
+            assert!(err.contains(want), "{want:?} not in: {err}");
+        }
+    }
+    // Both forms, in any case, with or without the dash of the newer one.
+    for good in [
+        TEST_DEVICE,
+        &TEST_DEVICE.to_ascii_lowercase(),
+        &TEST_DEVICE.replace('-', ""),
+    ] {
+        let (code, stdout, err) = check(good);
+        assert_eq!(code, Some(0), "--udid {good}: {err}");
+        assert!(stdout.contains(&format!("{good} can install")), "{stdout}");
+    }
+    let old = "0123456789abcdef0123456789ABCDEF01234567";
+    let (code, stdout, err) = check(old);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        stdout.contains(&format!("{old} cannot install")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not among the 1 registered"), "{stdout}");
+}
