@@ -36,8 +36,9 @@ const FORBIDDEN: &[&str] = &[
 /// Bytes of CSS an AMP page may carry (`<style amp-custom>` and `style` attributes together).
 pub(crate) const MAX_CSS_BYTES: usize = 75_000;
 
-const FIX: &str =
-    "keep pages valid AMP: check the theme's templates and CSS against the official validator";
+const FIX: &str = "edit the site's theme file that writes this (a template or style.css under \
+                   themes/<theme>/ in the site folder), then build again; without such a file, \
+                   report it as an otasite bug";
 
 /// A page as the rules read it.
 struct Page<'a> {

@@ -5,6 +5,7 @@
 mod common;
 
 mod amp;
+mod answers;
 mod bench_smoke;
 mod build;
 mod cache;
