@@ -12,6 +12,7 @@ mod cache;
 mod check;
 mod content;
 mod deploy_recipes;
+mod docs;
 mod failures;
 mod fuzz_corpus;
 mod hostile;
