@@ -404,8 +404,11 @@ fn run_inspect(files: &[PathBuf], json: bool, devices: bool) -> Result<()> {
     Ok(())
 }
 
-const INIT_SITE_YAML: &str = "\
-# otasite configuration: https://github.com/otasite/otasite#configuration
+const INIT_SITE_YAML: &str = concat!(
+    "# otasite configuration: ",
+    env!("CARGO_PKG_REPOSITORY"),
+    "#configuration\n",
+    "\
 title: My Test Builds
 # The https:// address the site will be published at.
 base_url: https://beta.example.com/
@@ -413,7 +416,12 @@ base_url: https://beta.example.com/
 # output_dir: public
 # language: en        # or de
 # noindex: true       # keep test builds out of search engines
-";
+# Where the site is published, one or more of: nginx, apache, iis, netlify, cloudflare,
+# github-pages, vercel, caddy. Naming it makes the build warn about its limits (file and
+# site sizes); without this line otasite writes the files of every host and warns about none.
+# hosting: [github-pages]
+"
+);
 
 const INIT_RELEASES_README: &str = "\
 # Releases

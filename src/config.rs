@@ -80,7 +80,11 @@ pub struct Config {
     pub private: bool,
     /// Where the secret for private paths is (when `OTASITE_SECRET` is not set).
     pub secret_file: Option<PathBuf>,
+    /// The hosts whose files are written: those `hosting:` names, else all of them.
     pub hosting: Vec<Host>,
+    /// Whether site.yaml has a `hosting:` line: only then are the limits of its hosts (file and
+    /// site sizes) warned about, as only then is it known where the site goes.
+    pub hosting_named: bool,
     pub noindex: bool,
     /// Pages are valid AMP (the default; they need no AMP runtime either way); `amp: false`
     /// writes plain HTML5 pages.
@@ -109,7 +113,8 @@ impl Config {
         let raw: RawConfig = if text.trim().is_empty() {
             RawConfig::default()
         } else {
-            serde_yaml_ng::from_str(text).map_err(|e| yaml_error(file, 0, &e))?
+            serde_yaml_ng::from_str(text)
+                .map_err(|e| crate::yaml::error_in(file, 0, Some(text), &e))?
         };
         let at = |key: &str| match key_line(text, key) {
             Some(line) => format!("{}:{line}", file.display()),
@@ -148,6 +153,7 @@ impl Config {
                 at("language")
             );
         }
+        let hosting_named = raw.hosting.is_some();
         let mut hosting = raw.hosting.unwrap_or_else(|| Host::ALL.to_vec());
         // Each host once, in the order first named: `[nginx, apache, nginx]` is two hosts.
         let mut named = std::collections::HashSet::new();
@@ -167,9 +173,22 @@ impl Config {
             private: raw.private.unwrap_or(false),
             secret_file: raw.secret_file,
             hosting,
+            hosting_named,
             noindex: raw.noindex.unwrap_or(true),
             amp: raw.amp.unwrap_or(true),
         })
+    }
+}
+
+impl Config {
+    /// The hosts whose limits the site is held to: the ones site.yaml names (none without a
+    /// `hosting:` line, when files for every host are written but no host is assumed).
+    pub(crate) fn named_hosts(&self) -> &[Host] {
+        if self.hosting_named {
+            &self.hosting
+        } else {
+            &[]
+        }
     }
 }
 
@@ -237,31 +256,14 @@ pub(crate) fn key_line(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// Formats a YAML error as `file:line:column: message`, shifting lines by `line_offset`
-/// (front matter starts after its `---` line).
+/// Formats a YAML error as `file:line:column: message; fix` (see [`crate::yaml`]), for
+/// callers that do not keep the text at hand.
 pub(crate) fn yaml_error(
     file: &Path,
     line_offset: usize,
     e: &serde_yaml_ng::Error,
 ) -> anyhow::Error {
-    let message = strip_location(&e.to_string());
-    match e.location() {
-        Some(loc) => anyhow::anyhow!(
-            "{}:{}:{}: {message}",
-            file.display(),
-            loc.line() + line_offset,
-            loc.column()
-        ),
-        None => anyhow::anyhow!("{}: {message}", file.display()),
-    }
-}
-
-/// serde_yaml_ng appends " at line L column C" to messages; we print the location up front.
-fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
+    crate::yaml::error_in(file, line_offset, None, e)
 }
 
 #[cfg(test)]
@@ -282,6 +284,7 @@ mod tests {
         assert_eq!(c.theme, "default");
         assert!(c.noindex);
         assert_eq!(c.hosting.len(), 8);
+        assert!(c.named_hosts().is_empty());
     }
 
     #[test]
@@ -325,6 +328,7 @@ mod tests {
         let c = parse("title: A\nbase_url: https://x.example/\nhosting: [github-pages, iis]\n")
             .unwrap();
         assert_eq!(c.hosting, vec![Host::GithubPages, Host::Iis]);
+        assert_eq!(c.named_hosts(), [Host::GithubPages, Host::Iis]);
         let c = parse("title: A\nbase_url: https://x.example/\nhosting: [nginx, apache, nginx]\n")
             .unwrap();
         assert_eq!(c.hosting, vec![Host::Nginx, Host::Apache]);

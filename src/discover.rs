@@ -17,8 +17,18 @@ pub struct Found {
     pub notes: Option<PathBuf>,
 }
 
+/// What is in the releases folder: the releases, and the Markdown files that are notes to no
+/// IPA (misspelt, or in a folder without one), which the build would otherwise leave out
+/// without a word.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    pub found: Vec<Found>,
+    /// Sorted by path; `README.md` files (as `otasite init` writes) are not notes.
+    pub unused_notes: Vec<PathBuf>,
+}
+
 /// Lists the releases under `releases_dir`, sorted by path.
-pub(crate) fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
+pub(crate) fn discover(releases_dir: &Path) -> Result<Discovery> {
     if !releases_dir.is_dir() {
         bail!(
             "{}: the releases folder does not exist: create it and put your .ipa files in it \
@@ -60,7 +70,8 @@ pub(crate) fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
     }
     // By path: the walk lists folders reached through links last.
     ipas.sort();
-    ipas.into_iter()
+    let found = ipas
+        .into_iter()
         .map(|ipa| {
             let notes = notes_for(&ipa, &files, &special)?;
             if let Some(notes) = &notes {
@@ -68,7 +79,35 @@ pub(crate) fn discover(releases_dir: &Path) -> Result<Vec<Found>> {
             }
             Ok(Found { notes, ipa })
         })
-        .collect()
+        .collect::<Result<Vec<Found>>>()?;
+    let used: HashSet<&PathBuf> = found.iter().filter_map(|f| f.notes.as_ref()).collect();
+    // Notes the file system found under another case than the walk's (see `notes_for`).
+    let lower = |p: &Path| p.to_string_lossy().to_lowercase();
+    let used_otherwise: HashSet<String> = (used.iter())
+        .filter(|p| !files.contains(**p))
+        .map(|p| lower(p))
+        .collect();
+    let mut unused_notes: Vec<PathBuf> = files
+        .iter()
+        .filter(|p| is_markdown(p) && !is_readme(p))
+        .filter(|p| !used.contains(p) && !used_otherwise.contains(&lower(p)))
+        .cloned()
+        .collect();
+    unused_notes.sort();
+    Ok(Discovery {
+        found,
+        unused_notes,
+    })
+}
+
+fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+}
+
+fn is_readme(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case("README.md"))
 }
 
 /// Notes are published as the release's page text: a notes file that is a link to a file
@@ -137,12 +176,26 @@ mod tests {
             ".git/x.ipa",
             "__MACOSX/y.ipa",
             "c/readme.txt",
+            "c/notes.md",
+            "b/Othre.md",
+            "README.md",
         ] {
             let path = r.join(p);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(path, b"x").unwrap();
         }
-        let found = discover(r).unwrap();
+        let Discovery {
+            found,
+            unused_notes,
+        } = discover(r).unwrap();
+        assert_eq!(
+            unused_notes,
+            [
+                r.join("b/Othre.md"),
+                r.join("b/notes.md"),
+                r.join("c/notes.md")
+            ]
+        );
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].ipa, r.join("a/App.ipa"));
         assert_eq!(

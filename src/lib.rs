@@ -3,7 +3,8 @@
 //! The build, in `site`, runs one way, and nothing points back at it:
 //!
 //! ```text
-//!   config, discover, ipa, notes     load the inputs (the only readers)
+//!   config, discover, ipa, notes     load the inputs (the only readers); strays says what
+//!                                    they leave out (files in the wrong place)
 //!   model                            assembles releases and apps (pure)
 //!   rules                            what stops an install, what hosts refuse (pure)
 //!   render, manifest, hosting        the model as files (pure; reuse through render::Memo)
@@ -43,6 +44,8 @@ mod render;
 mod rules;
 mod serve;
 mod site;
+mod strays;
+mod suggest;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod text;
@@ -50,6 +53,7 @@ mod timing;
 mod urls;
 mod version;
 mod walk;
+mod yaml;
 
 pub use check::{CheckOptions, CheckReport, check};
 pub use cli::run as run_cli;

@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex};
 use anyhow::Result;
 
 use super::Caches;
-use crate::discover::Found;
+use crate::discover::Discovery;
 use crate::files::OutFile;
 
 /// A list of releases as found, and its notes files as absolute paths (as watchers report).
 #[derive(Clone)]
 pub(super) struct Discovered {
     dir: PathBuf,
-    found: Vec<Found>,
+    found: Discovery,
     notes: HashSet<PathBuf>,
 }
 
@@ -56,8 +56,8 @@ impl Caches {
     pub fn discovery(
         &self,
         dir: &Path,
-        find: impl FnOnce() -> Result<Vec<Found>>,
-    ) -> Result<Vec<Found>> {
+        find: impl FnOnce() -> Result<Discovery>,
+    ) -> Result<Discovery> {
         let Some(memo) = &self.discovered else {
             return find();
         };
@@ -67,8 +67,7 @@ impl Caches {
             return Ok(d.found);
         }
         let found = find()?;
-        let notes = found
-            .iter()
+        let notes = (found.found.iter())
             .filter_map(|f| f.notes.as_deref())
             .map(crate::paths::absolute)
             .collect();

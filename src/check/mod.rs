@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::model::{App, Release};
 pub(crate) use crate::problem::{Problem, Severity};
-use crate::rules::release::release_problems;
+use crate::rules::release::apps_problems;
 use crate::site::{BuildOptions, load_site, write_site};
 
 pub(crate) use devices::{DeviceAnswer, device_answers, parse_udid};
@@ -66,7 +66,9 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
     }
     let now = Utc::now();
     let out = &site.output_dir;
-    let mut problems = Vec::new();
+    // What the build warns about on loading (IPAs outside the releases folder, notes that go
+    // with no IPA) is worth the same warning here.
+    let mut problems = site.warnings.clone();
     let releases: HashMap<String, &Release> = site
         .apps
         .iter()
@@ -76,11 +78,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
         .collect();
     problems.extend(pages::check_pages(out, &site.config));
     problems.extend(manifests::check_manifests(out, &site.config, &releases));
-    problems.extend(
-        (site.apps.iter().chain(&site.private))
-            .flat_map(|a| &a.releases)
-            .flat_map(|r| release_problems(&r.ipa, now)),
-    );
+    problems.extend(apps_problems(site.apps.iter().chain(&site.private), now));
     let all: Vec<&App> = site.apps.iter().chain(&site.private).collect();
     problems.extend(host_problems(out, &site.config, &all));
     if let Some(remote) = &opts.remote {
@@ -125,5 +123,5 @@ fn host_problems(out: &Path, config: &Config, apps: &[&App]) -> Vec<Problem> {
             .map(|m| m.len())
             .sum()
     };
-    crate::rules::hosts::host_problems(&config.hosting, &ipas, site_bytes)
+    crate::rules::hosts::host_problems(config.named_hosts(), &ipas, site_bytes)
 }

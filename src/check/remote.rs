@@ -15,6 +15,12 @@ use crate::problem::Problem;
 
 const TRIES: u32 = 3;
 
+/// The fix for a file served with the wrong type: the configuration otasite wrote for it.
+const HOST_CONFIG: &str = "deploy the configuration otasite wrote for this server with the site: \
+     .htaccess (Apache), web.config (IIS) and _headers (Netlify, Cloudflare Pages) in the output \
+     folder, nginx.conf or Caddyfile from server-config/ included in the server's own; name \
+     the host in site.yaml's `hosting:` if its file is missing";
+
 /// How much of an IPA is fetched to compare it with the built one.
 const RANGE_BYTES: u64 = 1024;
 
@@ -357,7 +363,7 @@ fn judge(r: &Reply, method: &str, url: &str, is_manifest: bool, local: &Path) ->
                 "remote-content-type",
                 url,
                 format!("the manifest is served as {ct:?}, not application/xml"),
-                "add the generated host configuration (see README, Hosting)",
+                HOST_CONFIG,
             ));
         }
         if method == "GET"
@@ -378,7 +384,7 @@ fn judge(r: &Reply, method: &str, url: &str, is_manifest: bool, local: &Path) ->
             "remote-content-type",
             url,
             format!("the IPA is served as {ct:?}, not application/octet-stream"),
-            "add the generated host configuration (see README, Hosting)",
+            HOST_CONFIG,
         ));
     } else if method == "GET"
         && let Ok(mut f) = std::fs::File::open(local)

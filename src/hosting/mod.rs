@@ -50,11 +50,12 @@ impl Policy<'_> {
 /// otasite, and is never replaced.
 pub(crate) const MARKER: &str = "written by otasite";
 
-/// The first comment line of every generated file.
+/// The first comment line of every generated file, with where its set-up is explained.
 pub(crate) fn banner(what: &str) -> String {
     format!(
-        "{what}, {MARKER} {}. Do not edit: it is rewritten by every build.",
-        env!("CARGO_PKG_VERSION")
+        "{what}, {MARKER} {}. Do not edit: it is rewritten by every build. Set-up: {}#hosting",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_REPOSITORY")
     )
 }
 

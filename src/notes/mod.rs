@@ -14,7 +14,7 @@ use serde::Deserialize;
 pub(crate) use markdown::amp_forbids_id;
 pub(crate) use markdown::{ImageSrc, escape_attr, image_refs, render_markdown};
 
-use crate::{config::key_line, config::yaml_error, limits};
+use crate::{config::key_line, limits};
 
 /// Front matter keys a notes file may set.
 #[derive(Debug, Default, Deserialize)]
@@ -308,9 +308,8 @@ pub fn parse_notes(text: &str, file: &Path) -> Result<Notes> {
     let (front_text, body) = split_front_matter(text, file)?;
     let body_line = 1 + text[..text.len() - body.len()].matches('\n').count();
     let front: FrontMatter = match front_text {
-        Some(yaml) if !yaml.trim().is_empty() => {
-            serde_yaml_ng::from_str(yaml).map_err(|e| yaml_error(file, 1, &e))?
-        }
+        Some(yaml) if !yaml.trim().is_empty() => serde_yaml_ng::from_str(yaml)
+            .map_err(|e| crate::yaml::error_in(file, 1, Some(yaml), &e))?,
         _ => FrontMatter::default(),
     };
     let at = |key: &str| match front_text.and_then(|t| key_line(t, key)) {

@@ -57,8 +57,9 @@ pub(crate) fn stylesheet(css: &str) -> Result<(), String> {
     Ok(())
 }
 
-const FIX: &str =
-    "keep pages valid AMP: check the theme's templates and CSS against the official validator";
+const FIX: &str = "edit the site's theme file that writes this (a template or style.css under \
+                   themes/<theme>/ in the site folder), then build again; without such a file, \
+                   report it as an otasite bug";
 
 /// A page as the rules read it.
 struct Page<'a> {

@@ -10,7 +10,9 @@ pub(crate) const GITHUB_MAX_FILE: u64 = 100 * 1024 * 1024;
 /// GitHub Pages sites may be at most 1 GB.
 pub(crate) const GITHUB_MAX_SITE: u64 = 1_000_000_000;
 
-/// Limits of the selected hosts that the site breaks; `ipas` are (path to show, size).
+/// Limits of `hosts` that the site breaks; `ipas` are (path to show, size). The build and
+/// `check` pass the hosts site.yaml names (`Config::named_hosts`): without a `hosting:`
+/// line every host's files are written, but the site is not assumed to go to any of them.
 /// `site_bytes` is asked for only when a host limits the whole site's size.
 pub(crate) fn host_problems(
     hosts: &[Host],

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::ipa::{Ipa, ProfileKind};
+use crate::model::{App, Release};
 use crate::problem::Problem;
 
 /// How far ahead an expiring profile is worth a warning.
@@ -12,6 +13,38 @@ pub(crate) const EXPIRY_WARNING_DAYS: i64 = 14;
 /// Everything the rules find about the release of `ipa` at `now`, each naming the IPA.
 /// Those in `BLOCKING` mean iOS will not install the build (see [`blocker`]).
 pub(crate) fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
+    problems(ipa, now, None)
+}
+
+/// The findings about every release of `apps`, as the build's warnings and `check` report
+/// them: [`release_problems`], except that an expired profile is an error only for the newest
+/// release of its channel. An older one has been replaced by a newer build, and a site that
+/// keeps its history must not fail `check` for good a year after its first release; its
+/// pages still offer no install ([`blocker`] goes by code, not severity).
+pub(crate) fn apps_problems<'a>(
+    apps: impl IntoIterator<Item = &'a App>,
+    now: DateTime<Utc>,
+) -> Vec<Problem> {
+    let mut found = Vec::new();
+    for app in apps {
+        let newest: Vec<(&str, &Release)> = (app.channels().into_iter())
+            .map(|(channel, i)| (channel, &app.releases[i]))
+            .collect();
+        for r in &app.releases {
+            let newer = newest
+                .iter()
+                .find(|(channel, _)| *channel == r.notes.channel)
+                .map(|(_, newest)| *newest)
+                .filter(|newest| !std::ptr::eq(*newest, r));
+            found.extend(problems(&r.ipa, now, newer));
+        }
+    }
+    found
+}
+
+/// The findings about `ipa`; `newer` is the newest release of its channel when that is
+/// another one.
+fn problems(ipa: &Ipa, now: DateTime<Utc>, newer: Option<&Release>) -> Vec<Problem> {
     let file = ipa.path.display().to_string();
     let mut p: Vec<Problem> = ipa
         .warnings
@@ -21,7 +54,8 @@ pub(crate) fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
                 "ipa-part-unreadable",
                 &file,
                 w.as_str(),
-                "the page shows what could be read; export the build again if this persists",
+                "export the build again from Xcode (Organizer > Distribute App) and replace this \
+                 IPA; until then its pages show what could be read",
             )
         })
         .collect();
@@ -31,7 +65,11 @@ pub(crate) fn release_problems(ipa: &Ipa, now: DateTime<Utc>) -> Vec<Problem> {
         Some(profile) => {
             let name = profile.name.as_deref().unwrap_or("unnamed");
             p.extend(app_store(profile.kind, name, &file));
-            p.extend(profile.expires.and_then(|e| expiry(e, name, &file, now)));
+            p.extend(
+                profile
+                    .expires
+                    .and_then(|e| expiry(e, name, &file, now, newer)),
+            );
             p.extend(app_id(ipa, &file));
         }
     }
@@ -97,19 +135,42 @@ fn app_store(kind: ProfileKind, name: &str, file: &str) -> Option<Problem> {
 }
 
 /// An expired profile stops new installs and stops installed copies from launching; one that
-/// expires within [`EXPIRY_WARNING_DAYS`] will.
-fn expiry(expires: DateTime<Utc>, name: &str, file: &str, now: DateTime<Utc>) -> Option<Problem> {
+/// expires within [`EXPIRY_WARNING_DAYS`] will. Only a warning for a release that a `newer`
+/// one of its channel replaces.
+fn expiry(
+    expires: DateTime<Utc>,
+    name: &str,
+    file: &str,
+    now: DateTime<Utc>,
+    newer: Option<&Release>,
+) -> Option<Problem> {
     let day = expires.format("%Y-%m-%d");
     if expires <= now {
-        return Some(Problem::error(
-            "profile-expired",
-            file,
-            format!(
-                "its provisioning profile \"{name}\" expired on {day}: iOS no longer installs \
-                 it, and copies already installed no longer open"
+        let expired = format!(
+            "its provisioning profile \"{name}\" expired on {day}: iOS no longer installs it, \
+             and copies already installed no longer open"
+        );
+        return Some(match newer {
+            None => Problem::error(
+                "profile-expired",
+                file,
+                expired,
+                "renew the profile in the Apple Developer portal and build again",
             ),
-            "renew the profile in the Apple Developer portal and build again",
-        ));
+            Some(newer) => Problem::warning(
+                "profile-expired",
+                file,
+                format!(
+                    "{expired} (an older release: {} {} ({}) is the newest of channel {})",
+                    newer.name(),
+                    newer.version(),
+                    newer.build(),
+                    newer.notes.channel
+                ),
+                "remove this IPA from the releases folder if testers no longer need it (they \
+                 install the newest), or renew its profile and build it again",
+            ),
+        });
     }
     (expires <= now + Duration::days(EXPIRY_WARNING_DAYS)).then(|| {
         let days = match (expires - now).num_days() {

@@ -18,7 +18,8 @@ use crate::output::{self, Staging};
 use crate::problem::Problem;
 use crate::render::{Theme, render_site};
 use crate::rules::hosts::host_problems;
-use crate::rules::release::release_problems;
+use crate::rules::release::apps_problems;
+use crate::strays;
 use crate::timing::timed;
 use crate::urls::SiteUrls;
 
@@ -99,10 +100,11 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
     check_output_dir(&output_dir, &opts.site_dir, &sources)?;
     check_server_config_dir(&server_config_dir, &output_dir, &sources)?;
     let mut warnings = Vec::new();
-    let found = timed("discover", || {
+    let discovery = timed("discover", || {
         caches.discovery(&releases_dir, || discover(&releases_dir))
     })?;
-    check_found_inside(&found, &[&opts.site_dir, &releases_dir])?;
+    let found = &discovery.found;
+    check_found_inside(found, &[&opts.site_dir, &releases_dir])?;
     if found.is_empty() {
         warnings.push(Problem::warning(
             "no-releases",
@@ -111,7 +113,23 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
             "put each build's .ipa in the releases folder (a folder per app is usual)",
         ));
     }
-    let loaded = timed("read IPAs and notes", || load_all(&found, caches))?;
+    warnings.extend(strays::unused_notes_problems(
+        &discovery.unused_notes,
+        found,
+    ));
+    let outside = timed("look for IPAs outside the releases folder", || {
+        strays::ipas_outside(
+            &opts.site_dir,
+            &releases_dir,
+            &[&output_dir, &server_config_dir],
+        )
+    });
+    warnings.extend(strays::ipa_outside_problems(
+        &outside,
+        &opts.site_dir,
+        &releases_dir,
+    ));
+    let loaded = timed("read IPAs and notes", || load_all(found, caches))?;
     let (private, public): (Vec<LoadedRelease>, Vec<LoadedRelease>) = loaded
         .into_iter()
         .partition(|l| l.notes.private.unwrap_or(config.private));
@@ -170,9 +188,7 @@ pub(crate) fn render_output(
     } = site;
     let mut warnings = site.warnings.clone();
     let now = Utc::now();
-    for r in apps.iter().chain(private).flat_map(|a| &a.releases) {
-        warnings.extend(release_problems(&r.ipa, now));
-    }
+    warnings.extend(apps_problems(apps.iter().chain(private), now));
     let theme = timed("load theme", || {
         Theme::load(site_dir, &config.theme, config.amp)
     })?;
@@ -233,7 +249,7 @@ pub(crate) fn render_output(
             .sum();
         seen.generated_bytes + placed
     };
-    warnings.extend(host_problems(&config.hosting, &ipas, site_bytes));
+    warnings.extend(host_problems(config.named_hosts(), &ipas, site_bytes));
     Ok(Rendered {
         server_files,
         files: seen.paths.len(),
@@ -281,6 +297,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     {
         return Ok(report);
     }
+    // Before the build replaces the output folder, and removes them.
+    let unwritten = record::unwritten(&opts.site_dir, &output_dir);
     record::forget(&opts.site_dir);
     let caches = Caches::on_disk(&opts.site_dir, !opts.no_cache);
     let result =
@@ -288,6 +306,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let saved = timed("save the cache", || caches.save(result.is_ok()));
     let mut report = result?;
     let recorded = saved.and_then(|()| record::save(&opts.site_dir, &inputs, &report));
+    // Not recorded: an up-to-date build must not say again that it removes them.
+    report.warnings.splice(
+        0..0,
+        strays::unwritten_output_problems(&unwritten, &output_dir, &opts.site_dir),
+    );
     if let Err(e) = recorded {
         report.warnings.push(Problem::warning(
             "cache-unwritable",

@@ -1,6 +1,8 @@
 //! The record of the last build, in `.otasite/build.json`: a digest of everything the build
-//! read (options, `site.yaml`, the secret, and the size, time and inode of every file under
-//! the releases, theme and static folders) and the listing of every file it wrote.
+//! read (options, `site.yaml`, the secret, the size, time and inode of every file under the
+//! releases, theme and static folders, and the IPAs it warned about outside them) and the
+//! listing of every file it wrote (what else is in the output, the next build removes and
+//! says so).
 //!
 //! When the inputs hash the same, the output still lists exactly as written, and no profile
 //! has crossed an expiry threshold since (pages and warnings change then), the site is up to
@@ -93,6 +95,12 @@ pub(crate) fn inputs_digest(paths: &BuildPaths<'_>) -> String {
         );
     }
     let site = &opts.site_dir;
+    // IPAs outside the releases folder are warned about: a warning repeated from the record
+    // must still be true.
+    let releases_dir = site.join(&config.releases_dir);
+    for ipa in crate::strays::ipas_outside(site, &releases_dir, &[output_dir, server_config_dir]) {
+        put("outside", ipa.as_os_str().as_encoded_bytes());
+    }
     for dir in [
         site.join(&config.releases_dir),
         site.join("themes").join(&config.theme),
@@ -125,14 +133,8 @@ pub(crate) fn up_to_date(
     output_dir: &Path,
     now: DateTime<Utc>,
 ) -> Option<BuildReport> {
-    let mut bytes = Vec::new();
-    let dir = real_folder(site_dir, Path::new(CACHE_DIR))?;
-    crate::paths::open_regular(&dir.join(FILE))
-        .and_then(|f| std::io::Read::take(f, MAX_RECORD_BYTES).read_to_end(&mut bytes))
-        .ok()?;
-    let record: Record = serde_json::from_slice(&bytes).ok()?;
-    let current = record.format == FORMAT
-        && record.inputs == inputs
+    let record = read(site_dir)?;
+    let current = record.inputs == inputs
         && record.valid_until.is_none_or(|t| now < t)
         && record.report.output_dir == output_dir
         && listing(output_dir) == record.output
@@ -187,6 +189,58 @@ pub(crate) fn save(site_dir: &Path, inputs: &str, report: &BuildReport) -> Resul
     };
     std::fs::create_dir_all(&dir)?;
     write_atomic(&dir.join(FILE), &serde_json::to_vec(&record)?)
+}
+
+/// What the output folder holds that the last build did not write, when the record of the
+/// last build is about this output folder (else nothing is known, and nothing is said): each
+/// file, or the highest folder in which the last build wrote nothing, with its number of
+/// files. Read before the build replaces the folder (and so removes them).
+pub(crate) fn unwritten(site_dir: &Path, output_dir: &Path) -> Vec<(String, usize)> {
+    let Some(record) = read(site_dir) else {
+        return Vec::new();
+    };
+    if record.report.output_dir != output_dir {
+        return Vec::new();
+    }
+    let written: std::collections::HashSet<&str> =
+        record.output.iter().map(|(p, _)| p.as_str()).collect();
+    let folders: std::collections::HashSet<&Path> = written
+        .iter()
+        .flat_map(|p| Path::new(p).ancestors().skip(1))
+        .collect();
+    let mut unwritten: Vec<(String, usize)> = Vec::new();
+    for (path, _) in listing(output_dir) {
+        if written.contains(path.as_str()) {
+            continue;
+        }
+        let rel = Path::new(&path);
+        // The highest folder above it that the last build wrote nothing into, if any.
+        let mut above: Vec<&Path> = rel.ancestors().skip(1).collect();
+        above.reverse();
+        let shown = match above
+            .iter()
+            .find(|a| !a.as_os_str().is_empty() && !folders.contains(*a))
+        {
+            Some(folder) => format!("{}/", folder.display()),
+            None => path.clone(),
+        };
+        match unwritten.last_mut() {
+            Some((last, n)) if *last == shown => *n += 1,
+            _ => unwritten.push((shown, 1)),
+        }
+    }
+    unwritten
+}
+
+/// The record of the last build, if there is one this version of otasite can read.
+fn read(site_dir: &Path) -> Option<Record> {
+    let mut bytes = Vec::new();
+    let dir = real_folder(site_dir, Path::new(CACHE_DIR))?;
+    crate::paths::open_regular(&dir.join(FILE))
+        .and_then(|f| std::io::Read::take(f, MAX_RECORD_BYTES).read_to_end(&mut bytes))
+        .ok()?;
+    let record: Record = serde_json::from_slice(&bytes).ok()?;
+    (record.format == FORMAT).then_some(record)
 }
 
 /// Forgets the last build, so that the next one does all its work.

@@ -5,12 +5,14 @@
 mod common;
 
 mod amp;
+mod answers;
 mod bench_smoke;
 mod build;
 mod cache;
 mod check;
 mod content;
 mod deploy_recipes;
+mod docs;
 mod failures;
 mod fuzz_corpus;
 mod hostile;
