@@ -256,16 +256,6 @@ pub(crate) fn key_line(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// Formats a YAML error as `file:line:column: message; fix` (see [`crate::yaml`]), for
-/// callers that do not keep the text at hand.
-pub(crate) fn yaml_error(
-    file: &Path,
-    line_offset: usize,
-    e: &serde_yaml_ng::Error,
-) -> anyhow::Error {
-    crate::yaml::error_in(file, line_offset, None, e)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

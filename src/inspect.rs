@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::ipa::{Ipa, IpaError, Profile, ReadOptions, parse_profile, read_ipa_with};
 use crate::limits;
+use crate::rules::release::{blocker, release_problems};
 
 /// What one file turned out to be.
 pub enum Inspected {
@@ -172,6 +173,8 @@ pub(crate) fn to_json(file: &Path, item: &Inspected, now: DateTime<Utc>, devices
             })),
             "profile": ipa.profile.as_ref().map(|p| profile_json(p, now, devices)),
             "notes": ipa.warnings,
+            // What the build would warn about, and `check` report, for this IPA.
+            "problems": release_problems(ipa, now),
         }),
     }
 }
@@ -220,11 +223,19 @@ pub(crate) fn to_text(file: &Path, item: &Inspected, now: DateTime<Utc>, devices
                 None => "none readable (the site shows a placeholder)".into(),
             };
             row(&mut s, "Icon", &icon);
-            for n in &ipa.warnings {
-                row(&mut s, "Note", n);
+            // The build's rules (signature, profile, expiry, App ID; unreadable parts).
+            for p in release_problems(ipa, now) {
+                let label = if blocker(std::slice::from_ref(&p)).is_some() {
+                    "Blocks"
+                } else {
+                    "Warning"
+                };
+                row(&mut s, label, &format!("{}; {}", p.message, p.fix));
             }
-            if ipa.profile.is_none() {
-                row(&mut s, "Profile", "none");
+            match (&ipa.profile, ipa.has_profile) {
+                (None, true) => row(&mut s, "Profile", "unreadable"),
+                (None, false) => row(&mut s, "Profile", "none"),
+                (Some(_), _) => {}
             }
             ipa.profile.as_ref()
         }

@@ -69,7 +69,7 @@ impl Strings {
 }
 
 fn parse(text: &str, file: &Path) -> Result<BTreeMap<String, String>> {
-    serde_yaml_ng::from_str(text).map_err(|e| crate::config::yaml_error(file, 0, &e))
+    serde_yaml_ng::from_str(text).map_err(|e| crate::yaml::error_in(file, 0, Some(text), &e))
 }
 
 #[cfg(test)]

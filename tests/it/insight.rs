@@ -658,3 +658,38 @@ fn check_udid_accepts_the_two_forms_and_explains_anything_else() {
     );
     assert!(stdout.contains("not among the 1 registered"), "{stdout}");
 }
+
+/// `inspect` says what the build's rules say about an IPA: what blocks the install, what is
+/// only a warning, and a profile that is there but unreadable.
+#[test]
+fn inspect_runs_the_same_rules_as_the_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let expired = IpaSpec {
+        profile: Some(ProfileSpec {
+            expires: std::time::SystemTime::now() - day,
+            created: std::time::SystemTime::now() - 300 * day,
+            ..ProfileSpec::ad_hoc(&["00008030-0000000000000001"])
+        }),
+        signed: false,
+        ..spec("com.rules", "1.0", "1")
+    };
+    let path = dir.path().join("Expired.ipa");
+    std::fs::write(&path, expired.to_bytes()).unwrap();
+    let out = otasite().arg("inspect").arg(&path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Blocks")
+            && text.contains("expired on")
+            && text.contains("no code signature"),
+        "{text}"
+    );
+    let json = inspect_json(&[&path], &[]);
+    let codes: Vec<&str> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["ipa-unsigned", "profile-expired"], "{json}");
+}
