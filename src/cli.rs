@@ -240,6 +240,13 @@ fn init_logging(verbose: bool) {
         .try_init();
 }
 
+fn print_warning(w: &crate::problem::Problem) {
+    say!("warning: {}", crate::text::printable(&w.to_string()));
+}
+
+/// The code of the warnings `build` announces before it removes the files they name.
+const OUTPUT_NOT_WRITTEN: &str = "output-not-written";
+
 fn run_build(args: BuildArgs) -> Result<()> {
     let start = Instant::now();
     let opts = BuildOptions {
@@ -250,10 +257,12 @@ fn run_build(args: BuildArgs) -> Result<()> {
         allow_http: false,
         drafts: args.drafts,
         no_cache: args.no_cache,
+        announce: Some(print_warning),
     };
     let report = build(&opts)?;
-    for w in &report.warnings {
-        say!("warning: {}", crate::text::printable(&w.to_string()));
+    // Those about files the build removed were told before it removed them.
+    for w in report.warnings.iter().filter(|w| w.code != OUTPUT_NOT_WRITTEN) {
+        print_warning(w);
     }
     for url in &report.private_urls {
         say!("private: {url}");

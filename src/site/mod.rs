@@ -40,6 +40,9 @@ pub struct BuildOptions {
     pub drafts: bool,
     /// Ignore the build cache in `.otasite/` (read everything again; the cache is refreshed).
     pub no_cache: bool,
+    /// Told each warning about a file this build is about to remove from the output, before
+    /// it does (the report lists them too).
+    pub announce: Option<fn(&Problem)>,
 }
 
 /// What a finished build did.
@@ -298,7 +301,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         return Ok(report);
     }
     // Before the build replaces the output folder, and removes them.
-    let unwritten = record::unwritten(&opts.site_dir, &output_dir);
+    let unwritten = strays::unwritten_output_problems(
+        &record::unwritten(&opts.site_dir, &output_dir),
+        &output_dir,
+        &opts.site_dir,
+    );
+    if let Some(announce) = opts.announce {
+        unwritten.iter().for_each(announce);
+    }
     record::forget(&opts.site_dir);
     let caches = Caches::on_disk(&opts.site_dir, !opts.no_cache);
     let result =
@@ -307,10 +317,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let mut report = result?;
     let recorded = saved.and_then(|()| record::save(&opts.site_dir, &inputs, &report));
     // Not recorded: an up-to-date build must not say again that it removes them.
-    report.warnings.splice(
-        0..0,
-        strays::unwritten_output_problems(&unwritten, &output_dir, &opts.site_dir),
-    );
+    report.warnings.splice(0..0, unwritten);
     if let Err(e) = recorded {
         report.warnings.push(Problem::warning(
             "cache-unwritable",
