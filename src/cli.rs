@@ -261,7 +261,11 @@ fn run_build(args: BuildArgs) -> Result<()> {
     };
     let report = build(&opts)?;
     // Those about files the build removed were told before it removed them.
-    for w in report.warnings.iter().filter(|w| w.code != OUTPUT_NOT_WRITTEN) {
+    for w in report
+        .warnings
+        .iter()
+        .filter(|w| w.code != OUTPUT_NOT_WRITTEN)
+    {
         print_warning(w);
     }
     for url in &report.private_urls {
