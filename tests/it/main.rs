@@ -7,6 +7,7 @@ mod common;
 mod amp;
 mod answers;
 mod bench_smoke;
+mod browsers;
 mod build;
 mod cache;
 mod check;
