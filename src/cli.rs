@@ -47,6 +47,13 @@ fn write_stderr(text: std::fmt::Arguments<'_>) {
         .and_then(|()| stderr.write_all(b"\n"));
 }
 
+/// Writes to standard error as is (a progress line that redraws itself).
+fn say_raw(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_fmt(text).and_then(|()| stderr.flush());
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "otasite",
@@ -81,12 +88,57 @@ enum Command {
         #[arg(long)]
         devices: bool,
     },
+    /// Upload builds into a releases bucket, as a build from the bucket expects them.
+    Publish(PublishArgs),
+    /// Upload a built site to a bucket (S3, alone or behind CloudFront) with each file's
+    /// headers; only changed files go up, removed ones are deleted after.
+    Deploy(DeployArgs),
     /// Create a new site folder with a site.yaml and an empty releases folder.
     Init {
         /// Folder to create the site in.
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+struct PublishArgs {
+    /// The .ipa files to upload.
+    #[arg(required = true)]
+    ipas: Vec<PathBuf>,
+    /// The bucket folder to put them in: s3://BUCKET/PREFIX/FOLDER/ (credentials, region and
+    /// endpoint from AWS_* variables).
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// Release notes to upload beside them (as <IPA name>.md; notes.md for several IPAs).
+    #[arg(long, value_name = "FILE")]
+    notes: Option<PathBuf>,
+    /// Overwrite an object with other content at the same key.
+    #[arg(long)]
+    replace: bool,
+    /// Print JSON: one object per file uploaded.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct DeployArgs {
+    /// The built site (the output folder).
+    output_dir: PathBuf,
+    /// Where to: s3://BUCKET/PREFIX/.
+    to: String,
+    /// The site folder whose site.yaml names the releases bucket (never touched by a deploy).
+    #[arg(long, default_value = ".")]
+    site: PathBuf,
+    /// A prefix (relative to the target) to leave alone, besides the releases; repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    keep: Vec<String>,
+    /// Say what would be uploaded and deleted; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +235,8 @@ pub fn run() -> ExitCode {
             poll: args.poll,
         }),
         Command::Init { dir } => init_site(&dir),
+        Command::Publish(args) => run_publish(args),
+        Command::Deploy(args) => run_deploy(args),
         Command::Inspect {
             files,
             json,
@@ -383,6 +437,99 @@ fn run_check(args: CheckArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn run_publish(args: PublishArgs) -> Result<()> {
+    use crate::remote::publish::{Outcome, PublishOptions, publish};
+    use std::io::IsTerminal as _;
+    fn bar(path: &Path, sent: u64, total: u64) {
+        let pct = (sent * 100).checked_div(total).unwrap_or(100);
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let filled = (pct / 5) as usize;
+        say_raw(format_args!(
+            "\r{name} [{}{}] {pct:>3}% {:.1}/{:.1} MB",
+            "#".repeat(filled),
+            " ".repeat(20 - filled),
+            sent as f64 / 1e6,
+            total as f64 / 1e6
+        ));
+        if sent == total {
+            say_raw(format_args!("\n"));
+        }
+    }
+    let progress: Option<fn(&Path, u64, u64)> =
+        (!args.json && std::io::stderr().is_terminal()).then_some(bar);
+    let published = publish(&PublishOptions {
+        ipas: args.ipas,
+        to: args.to,
+        notes: args.notes,
+        replace: args.replace,
+        progress,
+    })?;
+    if args.json {
+        return out!("{}\n", serde_json::to_string_pretty(&published)?);
+    }
+    for p in &published {
+        let what = match p.outcome {
+            Outcome::Uploaded => "uploaded",
+            Outcome::Replaced => "replaced",
+            Outcome::AlreadyPublished => "already published",
+        };
+        out!(
+            "{what}: {} -> {} ({} bytes, sha256 {})\n",
+            p.file.display(),
+            p.url,
+            p.size,
+            p.sha256
+        )?;
+    }
+    Ok(())
+}
+
+fn run_deploy(args: DeployArgs) -> Result<()> {
+    use crate::remote::deploy::{DeployOptions, deploy, releases_prefix};
+    let mut keep = args.keep;
+    if let Some(prefix) = releases_prefix(&args.site, &args.to)? {
+        keep.push(prefix);
+    }
+    let report = deploy(&DeployOptions {
+        output_dir: args.output_dir,
+        to: args.to,
+        keep,
+        dry_run: args.dry_run,
+    })?;
+    if args.json {
+        return out!("{}\n", serde_json::to_string_pretty(&report)?);
+    }
+    let verb = if report.dry_run {
+        "would upload"
+    } else {
+        "uploaded"
+    };
+    for rel in &report.uploaded {
+        out!("{verb}: {rel}\n")?;
+    }
+    let verb = if report.dry_run {
+        "would delete"
+    } else {
+        "deleted"
+    };
+    for rel in &report.deleted {
+        out!("{verb}: {rel}\n")?;
+    }
+    out!(
+        "{}: {} uploaded, {} unchanged, {} deleted, {} kept (releases){}\n",
+        report.url,
+        report.uploaded.len(),
+        report.unchanged,
+        report.deleted.len(),
+        report.kept,
+        if report.dry_run {
+            " [dry run: nothing changed]"
+        } else {
+            ""
+        }
+    )
 }
 
 fn run_inspect(files: &[PathBuf], json: bool, devices: bool) -> Result<()> {

@@ -70,6 +70,10 @@ pub struct Config {
     /// Absolute `https://` URL whose path ends with `/`.
     pub base_url: Url,
     pub releases_dir: PathBuf,
+    /// The bucket the releases are in, when `releases_dir` is one (`s3://bucket/prefix/`,
+    /// with a trailing slash); `releases_dir` is then [`bucket_folder`], where the build
+    /// keeps its copy of the bucket's notes.
+    pub releases_bucket: Option<String>,
     pub output_dir: PathBuf,
     /// Where server-side snippets (nginx, Caddy) go; never inside the web root.
     pub server_config_dir: PathBuf,
@@ -153,6 +157,7 @@ impl Config {
                 at("language")
             );
         }
+        let (releases_dir, releases_bucket) = releases(raw.releases_dir, &at("releases_dir"))?;
         let hosting_named = raw.hosting.is_some();
         let mut hosting = raw.hosting.unwrap_or_else(|| Host::ALL.to_vec());
         // Each host once, in the order first named: `[nginx, apache, nginx]` is two hosts.
@@ -163,7 +168,8 @@ impl Config {
             title,
             description: raw.description.filter(|d| !d.trim().is_empty()),
             base_url,
-            releases_dir: raw.releases_dir.unwrap_or_else(|| "releases".into()),
+            releases_dir,
+            releases_bucket,
             output_dir: raw.output_dir.unwrap_or_else(|| "public".into()),
             server_config_dir: raw
                 .server_config_dir
@@ -178,6 +184,44 @@ impl Config {
             amp: raw.amp.unwrap_or(true),
         })
     }
+}
+
+/// The releases folder, or the bucket and the folder that stands for it.
+fn releases(raw: Option<PathBuf>, at: &str) -> Result<(PathBuf, Option<String>)> {
+    let Some(raw) = raw else {
+        return Ok(("releases".into(), None));
+    };
+    let text = raw.to_string_lossy();
+    if !crate::remote::is_bucket_url(&text) {
+        return Ok((raw, None));
+    }
+    let mut url = Url::parse(text.trim()).with_context(|| {
+        format!(
+            "{at}: `releases_dir` {text:?} is not a bucket URL; write it as s3://BUCKET/PREFIX/"
+        )
+    })?;
+    if url.host_str().is_none_or(str::is_empty) || url.query().is_some() || url.fragment().is_some()
+    {
+        bail!(
+            "{at}: `releases_dir` {text:?} needs a bucket name and no query or fragment; write \
+             it as s3://BUCKET/PREFIX/"
+        );
+    }
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    Ok((bucket_folder(url.as_str()), Some(url.to_string())))
+}
+
+/// The folder (relative to the site) that stands for the bucket at `url`: a build keeps its
+/// copy of the bucket's notes and images there.
+pub(crate) fn bucket_folder(url: &str) -> PathBuf {
+    use sha2::Digest as _;
+    let id = crate::ipa::to_hex(&sha2::Sha256::digest(url.as_bytes()));
+    PathBuf::from(crate::cache::CACHE_DIR)
+        .join("bucket")
+        .join(&id[..16])
+        .join("files")
 }
 
 impl Config {

@@ -68,12 +68,24 @@ pub(crate) fn discover(releases_dir: &Path) -> Result<Discovery> {
         }
         ipas.push(entry.path);
     }
+    assemble(releases_dir, ipas, &files, &special)
+}
+
+/// The releases among the IPAs and other files of `releases_dir` (found by a walk, or the
+/// keys of a bucket copied to a folder that stands for it): each IPA with its notes, and the
+/// Markdown files that are notes to none.
+pub(crate) fn assemble(
+    releases_dir: &Path,
+    mut ipas: Vec<PathBuf>,
+    files: &HashSet<PathBuf>,
+    special: &HashSet<PathBuf>,
+) -> Result<Discovery> {
     // By path: the walk lists folders reached through links last.
     ipas.sort();
     let found = ipas
         .into_iter()
         .map(|ipa| {
-            let notes = notes_for(&ipa, &files, &special)?;
+            let notes = notes_for(&ipa, files, special)?;
             if let Some(notes) = &notes {
                 check_notes_inside(notes, releases_dir)?;
             }

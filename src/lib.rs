@@ -40,6 +40,7 @@ mod output;
 mod paths;
 mod private;
 mod problem;
+mod remote;
 mod render;
 mod rules;
 mod serve;

@@ -126,7 +126,20 @@ impl Caches {
         path: &Path,
         read: impl FnOnce() -> Result<Ipa, E>,
     ) -> Result<Arc<Ipa>, E> {
-        let Some(key) = FileKey::read(path) else {
+        self.ipa_versioned(path, &|| FileKey::read(path), read)
+    }
+
+    /// Like [`Caches::ipa`], for an IPA whose version `key` tells (asked before and after the
+    /// read: a version that changed meanwhile is not remembered). An IPA in a bucket is kept
+    /// under the path that stands for it, with its size, time and ETag as the key.
+    pub(crate) fn ipa_versioned<E>(
+        &self,
+        path: &Path,
+        key: &dyn Fn() -> Option<FileKey>,
+        read: impl FnOnce() -> Result<Ipa, E>,
+    ) -> Result<Arc<Ipa>, E> {
+        let key_now = key;
+        let Some(key) = key_now() else {
             return read().map(Arc::new);
         };
         if let Some((k, ipa)) = self.ipas.lock().ok().and_then(|m| m.get(path).cloned())
@@ -138,7 +151,7 @@ impl Caches {
             Some(ipa) => (Arc::new(ipa), false),
             None => (Arc::new(self.share_icon(read()?)), true),
         };
-        if FileKey::read(path) == Some(key) {
+        if key_now() == Some(key) {
             if fresh && let Some(disk) = &self.disk {
                 disk.store_ipa(key, &ipa);
             }

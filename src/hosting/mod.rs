@@ -26,6 +26,57 @@ pub(crate) const NO_CACHE: &str = "no-cache";
 pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub(crate) const ROBOTS: &str = "noindex, nofollow";
 
+/// Content types for every kind of file a site has.
+pub(crate) fn content_type(path: &str) -> &'static str {
+    let ext = path
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "html" => "text/html; charset=utf-8",
+        "plist" => "application/xml",
+        "ipa" => "application/octet-stream",
+        "xml" if path.ends_with("feed.xml") => "application/atom+xml",
+        "xml" | "config" => "application/xml",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "txt" => "text/plain; charset=utf-8",
+        "css" => "text/css",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The headers a file of the site is stored with where a host takes them per file (a bucket:
+/// `otasite deploy`): the same policy as `_headers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ObjectHeaders {
+    pub content_type: &'static str,
+    /// `None`: the host's default.
+    pub cache_control: Option<&'static str>,
+}
+
+/// The headers for the site file at `rel` (relative to the web root, with `/`).
+pub(crate) fn object_headers(rel: &str) -> ObjectHeaders {
+    let content_type = content_type(rel);
+    let lower = rel.to_ascii_lowercase();
+    let ext = lower.rsplit('.').next().unwrap_or_default();
+    let cache_control = match ext {
+        "ipa" => Some(IMMUTABLE),
+        "png" if lower.starts_with("apps/") => Some(IMMUTABLE),
+        "html" | "json" | "xml" | "txt" | "plist" => Some(NO_CACHE),
+        _ => None,
+    };
+    ObjectHeaders {
+        content_type,
+        cache_control,
+    }
+}
+
 /// What every host file needs to know.
 #[derive(Debug, Clone)]
 pub(crate) struct Policy<'a> {

@@ -4,30 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// Content types for every kind of file a site has.
-pub(crate) fn content_type(path: &str) -> &'static str {
-    let ext = path
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "plist" => "application/xml",
-        "ipa" => "application/octet-stream",
-        "xml" if path.ends_with("feed.xml") => "application/atom+xml",
-        "xml" | "config" => "application/xml",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "txt" => "text/plain; charset=utf-8",
-        "css" => "text/css",
-        _ => "application/octet-stream",
-    }
-}
+pub(crate) use crate::hosting::content_type;
 
 /// The site path a request target names, or `None` when it must not be served.
 pub(crate) fn site_path(target: &str) -> Option<String> {

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::cache::Caches;
 use crate::config::{Config, parse_base_url};
-use crate::discover::{Found, discover};
+use crate::discover::{self, Found, discover};
 use crate::files::{Content, OutFile, Sink};
 use crate::hosting;
 use crate::ipa::read_ipa;
@@ -16,6 +16,7 @@ use crate::model::{App, LoadedRelease, assemble};
 use crate::notes::{Notes, load_notes};
 use crate::output::{self, Staging};
 use crate::problem::Problem;
+use crate::remote::Mirror;
 use crate::render::{Theme, render_site};
 use crate::rules::hosts::host_problems;
 use crate::rules::release::apps_problems;
@@ -97,17 +98,45 @@ pub fn load_site(opts: &BuildOptions) -> Result<LoadedSite> {
 /// Like [`load_site`], reusing IPAs the cache read before (when unchanged).
 pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite> {
     let config = load_config(opts)?;
+    let bucket = open_bucket(opts, &config)?;
+    load_site_from(opts, caches, config, bucket.as_ref())
+}
+
+/// The releases bucket, listed and with its notes copied, when `releases_dir` names one.
+pub(crate) fn open_bucket(opts: &BuildOptions, config: &Config) -> Result<Option<Mirror>> {
+    let Some(url) = &config.releases_bucket else {
+        return Ok(None);
+    };
+    timed("list the releases bucket", || {
+        Mirror::sync(url, &opts.site_dir)
+    })
+    .map(Some)
+}
+
+/// Loads the site of `config`, its releases in `bucket` when there is one.
+fn load_site_from(
+    opts: &BuildOptions,
+    caches: &Caches,
+    config: Config,
+    bucket: Option<&Mirror>,
+) -> Result<LoadedSite> {
     let releases_dir = opts.site_dir.join(&config.releases_dir);
     let (output_dir, server_config_dir) = resolve_dirs(opts, &config);
     let sources = sources(&opts.site_dir, &config);
     check_output_dir(&output_dir, &opts.site_dir, &sources)?;
     check_server_config_dir(&server_config_dir, &output_dir, &sources)?;
     let mut warnings = Vec::new();
-    let discovery = timed("discover", || {
-        caches.discovery(&releases_dir, || discover(&releases_dir))
+    let discovery = timed("discover", || match bucket {
+        None => caches.discovery(&releases_dir, || discover(&releases_dir)),
+        Some(m) => {
+            let (ipas, files) = m.paths();
+            discover::assemble(&m.root, ipas, &files, &Default::default())
+        }
     })?;
     let found = &discovery.found;
-    check_found_inside(found, &[&opts.site_dir, &releases_dir])?;
+    if bucket.is_none() {
+        check_found_inside(found, &[&opts.site_dir, &releases_dir])?;
+    }
     if found.is_empty() {
         warnings.push(Problem::warning(
             "no-releases",
@@ -132,7 +161,7 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
         &opts.site_dir,
         &releases_dir,
     ));
-    let loaded = timed("read IPAs and notes", || load_all(found, caches))?;
+    let loaded = timed("read IPAs and notes", || load_all(found, caches, bucket))?;
     let (private, public): (Vec<LoadedRelease>, Vec<LoadedRelease>) = loaded
         .into_iter()
         .partition(|l| l.notes.private.unwrap_or(config.private));
@@ -285,12 +314,14 @@ pub fn render_in_memory(
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let config = load_config(opts)?;
     let (output_dir, server_config_dir) = resolve_dirs(opts, &config);
+    let bucket = open_bucket(opts, &config)?;
     let inputs = timed("fingerprint inputs", || {
         record::inputs_digest(&record::BuildPaths {
             opts,
             config: &config,
             output_dir: &output_dir,
             server_config_dir: &server_config_dir,
+            bucket_listing: bucket.as_ref().map(|m| m.listing_digest.as_str()),
         })
     });
     if !opts.no_cache
@@ -311,8 +342,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     }
     record::forget(&opts.site_dir);
     let caches = Caches::on_disk(&opts.site_dir, !opts.no_cache);
-    let result =
-        load_site_with(opts, &caches).and_then(|site| write_site(&site, &opts.site_dir, &caches));
+    let result = load_site_from(opts, &caches, config, bucket.as_ref())
+        .and_then(|site| write_site(&site, &opts.site_dir, &caches));
     let saved = timed("save the cache", || caches.save(result.is_ok()));
     let mut report = result?;
     let recorded = saved.and_then(|()| record::save(&opts.site_dir, &inputs, &report));
@@ -407,7 +438,11 @@ pub(crate) fn write_site(
 }
 
 /// Reads every IPA and notes file in parallel; reports every failure, not just the first.
-fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
+fn load_all(
+    found: &[Found],
+    caches: &Caches,
+    bucket: Option<&Mirror>,
+) -> Result<Vec<LoadedRelease>> {
     // Every note is repeated by pages, feeds and releases.json: bound them all, before and
     // after they are rendered.
     crate::notes::check_total(
@@ -428,7 +463,7 @@ fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut results: Vec<(usize, Result<LoadedRelease>)> = order
         .par_iter()
-        .map(|&(_, i)| (i, load_one(&found[i], caches)))
+        .map(|&(_, i)| (i, load_one(&found[i], caches, bucket)))
         .collect();
     results.sort_by_key(|(i, _)| *i);
     let mut loaded = Vec::with_capacity(results.len());
@@ -458,8 +493,15 @@ fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
 }
 
 /// Reads one IPA (or takes it from the cache) and its notes.
-fn load_one(f: &Found, caches: &Caches) -> Result<LoadedRelease> {
-    let ipa = caches.ipa(&f.ipa, || read_ipa(&f.ipa))?;
+fn load_one(f: &Found, caches: &Caches, bucket: Option<&Mirror>) -> Result<LoadedRelease> {
+    let ipa = match bucket.and_then(|m| Some((m, m.object(&f.ipa)?))) {
+        Some((m, object)) => caches.ipa_versioned(
+            &f.ipa,
+            &|| Some(crate::remote::mirror::object_key(object)),
+            || crate::remote::ranged::read_remote_ipa(&m.bucket, object, &f.ipa),
+        )?,
+        None => caches.ipa(&f.ipa, || read_ipa(&f.ipa))?,
+    };
     let notes = match &f.notes {
         Some(path) => (*caches.notes(path, || load_notes(path))?).clone(),
         None => Notes::empty(),

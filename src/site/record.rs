@@ -36,6 +36,8 @@ pub(crate) struct BuildPaths<'a> {
     pub config: &'a Config,
     pub output_dir: &'a Path,
     pub server_config_dir: &'a Path,
+    /// The digest of the releases bucket's listing, when the releases are in one.
+    pub bucket_listing: Option<&'a str>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -56,6 +58,7 @@ pub(crate) fn inputs_digest(paths: &BuildPaths<'_>) -> String {
         config,
         output_dir,
         server_config_dir,
+        bucket_listing,
     } = paths;
     let abs = crate::paths::absolute;
     let mut h = Sha256::new();
@@ -93,6 +96,9 @@ pub(crate) fn inputs_digest(paths: &BuildPaths<'_>) -> String {
             "secret_file",
             &key_bytes(FileKey::read(&opts.site_dir.join(file))),
         );
+    }
+    if let Some(listing) = bucket_listing {
+        put("bucket", listing.as_bytes());
     }
     let site = &opts.site_dir;
     // IPAs outside the releases folder are warned about: a warning repeated from the record
