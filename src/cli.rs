@@ -100,6 +100,10 @@ struct BuildArgs {
     /// The https:// address the site is published at (overrides base_url).
     #[arg(short = 'u', long)]
     base_url: Option<String>,
+    /// The https:// address the IPAs are served from instead of the site (a bucket or CDN;
+    /// overrides ipa_base_url): IPAs are then not copied into the output.
+    #[arg(long, value_name = "URL")]
+    ipa_base_url: Option<String>,
     /// Where to write server configuration (nginx, Caddy); default: server_config_dir from
     /// site.yaml, inside the site folder.
     #[arg(long)]
@@ -130,6 +134,10 @@ struct ServeArgs {
     /// The https:// address pages should use (e.g. an HTTPS tunnel to this port, for installs).
     #[arg(short = 'u', long)]
     base_url: Option<String>,
+    /// The https:// address the IPAs are served from instead of the site (a bucket or CDN;
+    /// overrides ipa_base_url): IPAs are then not copied into the output.
+    #[arg(long, value_name = "URL")]
+    ipa_base_url: Option<String>,
     /// Open the site in the default browser.
     #[arg(long)]
     open: bool,
@@ -149,6 +157,10 @@ struct CheckArgs {
     /// The built site to check (default: output_dir from site.yaml); built first if missing.
     #[arg(short, long)]
     output_dir: Option<PathBuf>,
+    /// The https:// address the IPAs are served from instead of the site (a bucket or CDN;
+    /// overrides ipa_base_url): IPAs are then not copied into the output.
+    #[arg(long, value_name = "URL")]
+    ipa_base_url: Option<String>,
     /// Check that this device (UDID, any case, dashes optional) can install each release.
     #[arg(long = "udid", value_name = "UDID")]
     udids: Vec<String>,
@@ -174,6 +186,7 @@ pub fn run() -> ExitCode {
             build: BuildOptions {
                 site_dir: args.site_dir,
                 base_url: args.base_url,
+                ipa_base_url: args.ipa_base_url,
                 drafts: args.drafts,
                 ..BuildOptions::default()
             },
@@ -253,6 +266,7 @@ fn run_build(args: BuildArgs) -> Result<()> {
         site_dir: args.site_dir,
         output_dir: args.output_dir,
         base_url: args.base_url,
+        ipa_base_url: args.ipa_base_url,
         server_config_dir: args.server_config_dir,
         allow_http: false,
         drafts: args.drafts,
@@ -321,6 +335,7 @@ fn run_check(args: CheckArgs) -> Result<()> {
         build: BuildOptions {
             site_dir: args.site_dir,
             output_dir: args.output_dir,
+            ipa_base_url: args.ipa_base_url,
             ..BuildOptions::default()
         },
         udids: args.udids,
@@ -433,6 +448,10 @@ base_url: https://beta.example.com/
 # github-pages, vercel, caddy. Naming it makes the build warn about its limits (file and
 # site sizes); without this line otasite writes the files of every host and warns about none.
 # hosting: [github-pages]
+# IPAs too large for the host (GitHub Pages: 100 MB, Cloudflare Pages: 25 MiB a file) can live
+# in object storage behind a CDN: upload the releases folder there as it is and set its public
+# https:// address; the IPAs are then linked from there and not copied into the site.
+# ipa_base_url: https://cdn.example.com/releases/
 "
 );
 

@@ -33,6 +33,8 @@ pub struct BuildOptions {
     pub output_dir: Option<PathBuf>,
     /// Overrides `base_url`.
     pub base_url: Option<String>,
+    /// Overrides `ipa_base_url` (where the IPAs are served from instead of the site).
+    pub ipa_base_url: Option<String>,
     /// Accept an http:// `base_url` override (the dev server's local address).
     pub allow_http: bool,
     /// Overrides `server_config_dir` (relative to the working directory).
@@ -74,6 +76,10 @@ pub(crate) fn load_config(opts: &BuildOptions) -> Result<Config> {
         } else {
             parse_base_url(url).context("--base-url")?
         };
+    }
+    if let Some(url) = &opts.ipa_base_url {
+        config.ipa_base_url =
+            Some(crate::config::parse_ipa_base_url(url).context("--ipa-base-url")?);
     }
     Ok(config)
 }
@@ -132,7 +138,9 @@ pub fn load_site_with(opts: &BuildOptions, caches: &Caches) -> Result<LoadedSite
         &opts.site_dir,
         &releases_dir,
     ));
-    let loaded = timed("read IPAs and notes", || load_all(found, caches))?;
+    let loaded = timed("read IPAs and notes", || {
+        load_all(found, &releases_dir, caches)
+    })?;
     let (private, public): (Vec<LoadedRelease>, Vec<LoadedRelease>) = loaded
         .into_iter()
         .partition(|l| l.notes.private.unwrap_or(config.private));
@@ -200,7 +208,7 @@ pub(crate) fn render_output(
         &site_dir.join("themes").join(&config.theme),
     )
     .context("site.yaml `language`")?;
-    let urls = SiteUrls::new(config.base_url.clone());
+    let urls = SiteUrls::of(config);
     let seen = std::sync::Mutex::new(Seen::default());
     let counting = |batch: Vec<OutFile>| {
         if let Ok(mut seen) = seen.lock() {
@@ -239,12 +247,15 @@ pub(crate) fn render_output(
     };
     counting(statics)?;
 
+    // IPAs kept at `ipa_base_url` are not in the output: no host limit is theirs.
     let ipas: Vec<(String, u64)> = apps
         .iter()
         .chain(private)
         .flat_map(|a| &a.releases)
+        .filter(|_| urls.ipas_in_site())
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
+    warnings.extend(crate::private::public_ipa_problems(config, private));
     let seen = seen.into_inner().unwrap_or_default();
     let site_bytes = || {
         let placed: u64 = (seen.placed.iter())
@@ -374,7 +385,7 @@ pub(crate) fn write_site(
         staging.commit()
     })?;
     let written = written.into_inner();
-    let urls = SiteUrls::new(site.config.base_url.clone());
+    let urls = SiteUrls::of(&site.config);
     let all: Vec<&App> = site.apps.iter().chain(&site.private).collect();
     Ok(BuildReport {
         private_urls: site
@@ -407,7 +418,7 @@ pub(crate) fn write_site(
 }
 
 /// Reads every IPA and notes file in parallel; reports every failure, not just the first.
-fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
+fn load_all(found: &[Found], releases_dir: &Path, caches: &Caches) -> Result<Vec<LoadedRelease>> {
     // Every note is repeated by pages, feeds and releases.json: bound them all, before and
     // after they are rendered.
     crate::notes::check_total(
@@ -428,7 +439,7 @@ fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut results: Vec<(usize, Result<LoadedRelease>)> = order
         .par_iter()
-        .map(|&(_, i)| (i, load_one(&found[i], caches)))
+        .map(|&(_, i)| (i, load_one(&found[i], releases_dir, caches)))
         .collect();
     results.sort_by_key(|(i, _)| *i);
     let mut loaded = Vec::with_capacity(results.len());
@@ -458,7 +469,7 @@ fn load_all(found: &[Found], caches: &Caches) -> Result<Vec<LoadedRelease>> {
 }
 
 /// Reads one IPA (or takes it from the cache) and its notes.
-fn load_one(f: &Found, caches: &Caches) -> Result<LoadedRelease> {
+fn load_one(f: &Found, releases_dir: &Path, caches: &Caches) -> Result<LoadedRelease> {
     let ipa = caches.ipa(&f.ipa, || read_ipa(&f.ipa))?;
     let notes = match &f.notes {
         Some(path) => (*caches.notes(path, || load_notes(path))?).clone(),
@@ -468,7 +479,18 @@ fn load_one(f: &Found, caches: &Caches) -> Result<LoadedRelease> {
         ipa,
         notes,
         notes_path: f.notes.clone(),
+        source_segments: source_segments(&f.ipa, releases_dir),
     })
+}
+
+/// The IPA's path relative to the releases folder, one string per folder and the file name:
+/// what follows `ipa_base_url` in its URL (the team uploads the folder as it is).
+fn source_segments(ipa: &Path, releases_dir: &Path) -> Vec<String> {
+    let rel = ipa.strip_prefix(releases_dir).unwrap_or(ipa);
+    rel.components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Every IPA must really be in the site folder or the releases folder: a link out of them is
