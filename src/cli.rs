@@ -167,6 +167,10 @@ struct CheckArgs {
     /// Also check the deployed copy at this https:// address.
     #[arg(long, value_name = "URL")]
     remote: Option<String>,
+    /// With --remote: also download every IPA (streaming) and compare its SHA-256 with the
+    /// one the build read; slow for large IPAs.
+    #[arg(long, requires = "remote")]
+    deep: bool,
     /// Trust only this CA (PEM) for --remote, e.g. a company's internal CA.
     #[arg(long, value_name = "FILE")]
     remote_ca: Option<PathBuf>,
@@ -340,6 +344,7 @@ fn run_check(args: CheckArgs) -> Result<()> {
         },
         udids: args.udids,
         remote: args.remote,
+        deep: args.deep,
         remote_ca: args.remote_ca,
     };
     let report = check(&opts)?;

@@ -8,6 +8,7 @@ mod devices;
 mod manifests;
 mod pages;
 pub(crate) mod remote;
+mod remote_ipa;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ pub struct CheckOptions {
     pub build: BuildOptions,
     pub udids: Vec<String>,
     pub remote: Option<String>,
+    /// With `remote`: download each IPA whole (streaming) and compare its SHA-256.
+    pub deep: bool,
     /// Extra trusted CA certificates (PEM) for `--remote`, e.g. a company's internal CA.
     pub remote_ca: Option<PathBuf>,
 }
@@ -98,9 +101,10 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
     if let Some(remote) = &opts.remote {
         problems.extend(remote::check_remote(
             remote,
-            out,
+            (out, &site.config),
             &site.apps,
             opts.remote_ca.as_deref(),
+            opts.deep,
         )?);
     }
     problems.sort_by(|a, b| {
