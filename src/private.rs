@@ -16,15 +16,19 @@ use crate::problem::Problem;
 /// path, but its IPA is at `ipa_base_url` plus its path in the releases folder: an address
 /// anyone who knows (or guesses) the folder layout can download from. Said once per release,
 /// as the build cannot tell whether the bucket is listable or guarded.
-pub(crate) fn public_ipa_problems(config: &Config, private: &[crate::model::App]) -> Vec<Problem> {
+/// `private_ipas`: the source paths of the private releases' IPAs.
+pub(crate) fn public_ipa_problems<'a>(
+    config: &Config,
+    private_ipas: impl Iterator<Item = &'a Path>,
+) -> Vec<Problem> {
     let Some(base) = &config.ipa_base_url else {
         return Vec::new();
     };
-    (private.iter().flat_map(|a| &a.releases))
-        .map(|r| {
+    private_ipas
+        .map(|ipa| {
             Problem::warning(
                 "private-ipa-public",
-                r.ipa.path.display().to_string(),
+                ipa.display().to_string(),
                 format!(
                     "this release is private, but its IPA is served from ipa_base_url ({base}) at \
                      its path in the releases folder, not under the secret path: anyone who \

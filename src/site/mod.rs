@@ -255,7 +255,10 @@ pub(crate) fn render_output(
         .filter(|_| urls.ipas_in_site())
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
-    warnings.extend(crate::private::public_ipa_problems(config, private));
+    warnings.extend(crate::private::public_ipa_problems(
+        config,
+        (private.iter().flat_map(|a| &a.releases)).map(|r| r.ipa.path.as_path()),
+    ));
     let seen = seen.into_inner().unwrap_or_default();
     let site_bytes = || {
         let placed: u64 = (seen.placed.iter())
