@@ -152,6 +152,10 @@ struct BuildArgs {
     /// The https:// address the site is published at (overrides base_url).
     #[arg(short = 'u', long)]
     base_url: Option<String>,
+    /// The https:// address the IPAs are served from instead of the site (a bucket or CDN;
+    /// overrides ipa_base_url): IPAs are then not copied into the output.
+    #[arg(long, value_name = "URL")]
+    ipa_base_url: Option<String>,
     /// Where to write server configuration (nginx, Caddy); default: server_config_dir from
     /// site.yaml, inside the site folder.
     #[arg(long)]
@@ -182,6 +186,10 @@ struct ServeArgs {
     /// The https:// address pages should use (e.g. an HTTPS tunnel to this port, for installs).
     #[arg(short = 'u', long)]
     base_url: Option<String>,
+    /// The https:// address the IPAs are served from instead of the site (a bucket or CDN;
+    /// overrides ipa_base_url): IPAs are then not copied into the output.
+    #[arg(long, value_name = "URL")]
+    ipa_base_url: Option<String>,
     /// Open the site in the default browser.
     #[arg(long)]
     open: bool,
@@ -201,12 +209,20 @@ struct CheckArgs {
     /// The built site to check (default: output_dir from site.yaml); built first if missing.
     #[arg(short, long)]
     output_dir: Option<PathBuf>,
+    /// The https:// address the IPAs are served from instead of the site (a bucket or CDN;
+    /// overrides ipa_base_url): IPAs are then not copied into the output.
+    #[arg(long, value_name = "URL")]
+    ipa_base_url: Option<String>,
     /// Check that this device (UDID, any case, dashes optional) can install each release.
     #[arg(long = "udid", value_name = "UDID")]
     udids: Vec<String>,
     /// Also check the deployed copy at this https:// address.
     #[arg(long, value_name = "URL")]
     remote: Option<String>,
+    /// With --remote: also download every IPA (streaming) and compare its SHA-256 with the
+    /// one the build read; slow for large IPAs.
+    #[arg(long, requires = "remote")]
+    deep: bool,
     /// Trust only this CA (PEM) for --remote, e.g. a company's internal CA.
     #[arg(long, value_name = "FILE")]
     remote_ca: Option<PathBuf>,
@@ -226,6 +242,7 @@ pub fn run() -> ExitCode {
             build: BuildOptions {
                 site_dir: args.site_dir,
                 base_url: args.base_url,
+                ipa_base_url: args.ipa_base_url,
                 drafts: args.drafts,
                 ..BuildOptions::default()
             },
@@ -307,6 +324,7 @@ fn run_build(args: BuildArgs) -> Result<()> {
         site_dir: args.site_dir,
         output_dir: args.output_dir,
         base_url: args.base_url,
+        ipa_base_url: args.ipa_base_url,
         server_config_dir: args.server_config_dir,
         allow_http: false,
         drafts: args.drafts,
@@ -375,10 +393,12 @@ fn run_check(args: CheckArgs) -> Result<()> {
         build: BuildOptions {
             site_dir: args.site_dir,
             output_dir: args.output_dir,
+            ipa_base_url: args.ipa_base_url,
             ..BuildOptions::default()
         },
         udids: args.udids,
         remote: args.remote,
+        deep: args.deep,
         remote_ca: args.remote_ca,
     };
     let report = check(&opts)?;
@@ -580,6 +600,10 @@ base_url: https://beta.example.com/
 # github-pages, vercel, caddy. Naming it makes the build warn about its limits (file and
 # site sizes); without this line otasite writes the files of every host and warns about none.
 # hosting: [github-pages]
+# IPAs too large for the host (GitHub Pages: 100 MB, Cloudflare Pages: 25 MiB a file) can live
+# in object storage behind a CDN: upload the releases folder there as it is and set its public
+# https:// address; the IPAs are then linked from there and not copied into the site.
+# ipa_base_url: https://cdn.example.com/releases/
 "
 );
 

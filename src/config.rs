@@ -50,6 +50,7 @@ struct RawConfig {
     title: Option<String>,
     description: Option<String>,
     base_url: Option<String>,
+    ipa_base_url: Option<String>,
     releases_dir: Option<PathBuf>,
     output_dir: Option<PathBuf>,
     server_config_dir: Option<PathBuf>,
@@ -69,6 +70,10 @@ pub struct Config {
     pub description: Option<String>,
     /// Absolute `https://` URL whose path ends with `/`.
     pub base_url: Url,
+    /// Where the IPAs are served from instead of the site (a bucket behind a CDN): absolute
+    /// `https://`, ending with `/`. Each IPA's URL is this plus its path relative to the
+    /// releases folder, and the IPA is not copied into the output.
+    pub ipa_base_url: Option<Url>,
     pub releases_dir: PathBuf,
     /// The bucket the releases are in, when `releases_dir` is one (`s3://bucket/prefix/`,
     /// with a trailing slash); `releases_dir` is then [`bucket_folder`], where the build
@@ -142,6 +147,13 @@ impl Config {
                 file.display()
             ),
         };
+        let ipa_base_url = match raw.ipa_base_url {
+            Some(u) => Some(
+                parse_ipa_base_url(&u)
+                    .with_context(|| format!("{}: `ipa_base_url`", at("ipa_base_url")))?,
+            ),
+            None => None,
+        };
         let theme = raw.theme.unwrap_or_else(|| "default".into());
         if !is_simple_name(&theme) {
             bail!(
@@ -168,6 +180,7 @@ impl Config {
             title,
             description: raw.description.filter(|d| !d.trim().is_empty()),
             base_url,
+            ipa_base_url,
             releases_dir,
             releases_bucket,
             output_dir: raw.output_dir.unwrap_or_else(|| "public".into()),
@@ -218,7 +231,7 @@ fn releases(raw: Option<PathBuf>, at: &str) -> Result<(PathBuf, Option<String>)>
 pub(crate) fn bucket_folder(url: &str) -> PathBuf {
     use sha2::Digest as _;
     let id = crate::ipa::to_hex(&sha2::Sha256::digest(url.as_bytes()));
-    PathBuf::from(crate::cache::CACHE_DIR)
+    PathBuf::from(crate::paths::CACHE_DIR)
         .join("bucket")
         .join(&id[..16])
         .join("files")
@@ -282,6 +295,18 @@ pub(crate) fn parse_base_url(input: &str) -> Result<Url> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// Validates `ipa_base_url` (or `--ipa-base-url`) as [`parse_base_url`] does a base URL:
+/// iOS fetches the IPA under the same rules as the manifest (https, no redirect), and a query
+/// or fragment would end up in the middle of every IPA's URL.
+pub(crate) fn parse_ipa_base_url(input: &str) -> Result<Url> {
+    parse_base_url(input).map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#} (it is the public https:// address of the folder, bucket or CDN the IPAs are \
+             uploaded to, e.g. https://cdn.example.com/builds/)"
+        )
+    })
 }
 
 fn is_simple_name(s: &str) -> bool {
@@ -366,6 +391,33 @@ mod tests {
         let c = parse("title: A\nbase_url: https://x.example/\nhosting: [nginx, apache, nginx]\n")
             .unwrap();
         assert_eq!(c.hosting, vec![Host::Nginx, Host::Apache]);
+    }
+
+    #[test]
+    fn ipa_base_url_is_validated_and_normalised() {
+        let c = parse("title: A\nbase_url: https://x.example/\n").unwrap();
+        assert!(c.ipa_base_url.is_none());
+        let c =
+            parse("title: A\nbase_url: https://x.example/\nipa_base_url: https://cdn.example/b\n")
+                .unwrap();
+        assert_eq!(
+            c.ipa_base_url.map(String::from).as_deref(),
+            Some("https://cdn.example/b/")
+        );
+        for bad in [
+            "http://cdn.example/",
+            "cdn.example/b",
+            "https://cdn.example/b?x=1",
+            "https://cdn.example/b#f",
+            "https://u:p@cdn.example/",
+        ] {
+            let text = format!("title: A\nbase_url: https://x.example/\nipa_base_url: {bad}\n");
+            let msg = format!("{:#}", parse(&text).unwrap_err());
+            assert!(
+                msg.contains("site.yaml:3") && msg.contains("ipa_base_url"),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

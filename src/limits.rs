@@ -25,6 +25,13 @@ pub(crate) const MAX_REMOTE_BODY_BYTES: u64 = 4 * 1024 * 1024;
 /// server that trickles a byte a second is cut off here). A timeout ends the check.
 pub(crate) const REMOTE_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// `check --remote --deep`: an IPA's download may take this long plus a second for every
+/// [`REMOTE_DEEP_MIN_BYTES_PER_SEC`] of its size (slower than that, a tester gives up too).
+pub(crate) const REMOTE_DEEP_BASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `check --remote --deep`: the slowest download rate waited for (512 KiB/s: 2 GB in ~70 min).
+pub(crate) const REMOTE_DEEP_MIN_BYTES_PER_SEC: u64 = 512 * 1024;
+
 /// `check --remote`: time all the requests of one check have together (a server answering
 /// each request just under the per-request timeout would otherwise take hours for many
 /// releases); the files not reached by then are reported as not checked.

@@ -25,6 +25,8 @@ pub(crate) struct LoadedRelease {
     pub ipa: std::sync::Arc<Ipa>,
     pub notes: Notes,
     pub notes_path: Option<PathBuf>,
+    /// The IPA's path relative to the releases folder, by segment (see `Release`).
+    pub source_segments: Vec<String>,
 }
 
 /// A release in the site.
@@ -44,6 +46,9 @@ pub struct Release {
     pub notes_html: String,
     /// Published only under an unguessable path, and listed nowhere.
     pub private: bool,
+    /// The IPA's path relative to the releases folder, one string per segment: its address
+    /// under `ipa_base_url` when the IPAs are kept outside the site.
+    pub source_segments: Vec<String>,
 }
 
 impl Release {
@@ -270,6 +275,7 @@ pub(crate) fn assemble(loaded: Vec<LoadedRelease>, include_drafts: bool) -> Resu
                 ipa_file,
                 notes_html,
                 private: false,
+                source_segments: l.source_segments,
             });
     }
 
@@ -333,6 +339,7 @@ mod tests {
                 ..Notes::empty()
             },
             notes_path: None,
+            source_segments: vec![format!("{bundle}-{version}-{build}.ipa")],
         }
     }
 

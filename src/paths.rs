@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+/// The cache folder inside a site folder.
+pub(crate) const CACHE_DIR: &str = ".otasite";
+
 /// `path` made absolute against the working directory without touching the file system
 /// (no symbolic links resolved); as given when the working directory is unknown.
 pub(crate) fn absolute(path: &Path) -> PathBuf {

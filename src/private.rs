@@ -10,6 +10,36 @@ use anyhow::{Context as _, Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::problem::Problem;
+
+/// With `ipa_base_url`, a private release's page and manifest are still under the secret
+/// path, but its IPA is at `ipa_base_url` plus its path in the releases folder: an address
+/// anyone who knows (or guesses) the folder layout can download from. Said once per release,
+/// as the build cannot tell whether the bucket is listable or guarded.
+/// `private_ipas`: the source paths of the private releases' IPAs.
+pub(crate) fn public_ipa_problems<'a>(
+    config: &Config,
+    private_ipas: impl Iterator<Item = &'a Path>,
+) -> Vec<Problem> {
+    let Some(base) = &config.ipa_base_url else {
+        return Vec::new();
+    };
+    private_ipas
+        .map(|ipa| {
+            Problem::warning(
+                "private-ipa-public",
+                ipa.display().to_string(),
+                format!(
+                    "this release is private, but its IPA is served from ipa_base_url ({base}) at \
+                     its path in the releases folder, not under the secret path: anyone who \
+                     knows or guesses that path can download it"
+                ),
+                "give private builds' folders unguessable names, keep the bucket unlistable, or \
+                 remove ipa_base_url so that the IPA is published under the secret path",
+            )
+        })
+        .collect()
+}
 
 /// Shortest secret accepted: a guessable secret makes guessable paths.
 pub(crate) const MIN_SECRET_LEN: usize = 16;

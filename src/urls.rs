@@ -55,16 +55,60 @@ pub(crate) fn install_link(manifest_url: &str) -> String {
     )
 }
 
-/// Builds absolute URLs under the site's base URL.
+/// The address of an IPA kept outside the site (`ipa_base_url`): the base, then the IPA's
+/// path relative to the releases folder (or, later, its object key relative to a bucket
+/// prefix), each segment percent-encoded as it is, so `QA Builds/1.0 #2/App ü.ipa` becomes
+/// `QA%20Builds/1.0%20%232/App%20%C3%BC.ipa`. A base without a trailing `/` gets one.
+///
+/// Object storage keys are the literal names, so a segment is never slugged or normalised.
+pub(crate) fn external_ipa_url<S: AsRef<str>>(base: &Url, segments: &[S]) -> String {
+    let base = base.as_str();
+    let slash = if base.ends_with('/') { "" } else { "/" };
+    let path: Vec<String> = segments
+        .iter()
+        .map(|s| encode_component(s.as_ref()))
+        .collect();
+    format!("{base}{slash}{}", path.join("/"))
+}
+
+/// Builds absolute URLs under the site's base URL, and the IPAs' under `ipa_base_url`.
 #[derive(Debug, Clone)]
 pub(crate) struct SiteUrls {
     base: Url,
+    /// Where IPAs are served from when they are not in the site (`ipa_base_url`).
+    ipa_base: Option<Url>,
 }
 
 impl SiteUrls {
     /// `base` must be absolute and end with `/` (as `config::parse_base_url` makes it).
+    #[cfg(test)]
     pub(crate) fn new(base: Url) -> Self {
-        SiteUrls { base }
+        SiteUrls {
+            base,
+            ipa_base: None,
+        }
+    }
+
+    /// The URLs of a site whose configuration may keep the IPAs elsewhere.
+    pub(crate) fn of(config: &crate::config::Config) -> Self {
+        SiteUrls {
+            base: config.base_url.clone(),
+            ipa_base: config.ipa_base_url.clone(),
+        }
+    }
+
+    /// Whether the IPAs are in the site (else they are at `ipa_base_url`).
+    pub(crate) fn ipas_in_site(&self) -> bool {
+        self.ipa_base.is_none()
+    }
+
+    /// The IPA's absolute URL: in the site at `site_path`, or at `ipa_base_url` followed by
+    /// `source_segments` (its path relative to the releases folder).
+    pub(crate) fn ipa(&self, site_path: &str, source_segments: &[String]) -> String {
+        match &self.ipa_base {
+            Some(base) => external_ipa_url(base, source_segments),
+            None => self.abs(site_path),
+        }
     }
 
     pub(crate) fn base(&self) -> &str {
@@ -131,6 +175,43 @@ mod tests {
         );
         assert_eq!(urls.abs(""), "https://org.github.io/beta/");
         assert_eq!(urls.abs("a b/"), "https://org.github.io/beta/a%20b/");
+    }
+
+    #[test]
+    fn external_ipa_urls_encode_each_segment() {
+        let base = Url::parse("https://cdn.example.com/builds").unwrap();
+        let segments = ["QA Builds", "1.0 #2", "App ü.ipa"];
+        let want = "https://cdn.example.com/builds/QA%20Builds/1.0%20%232/App%20%C3%BC.ipa";
+        assert_eq!(external_ipa_url(&base, &segments), want);
+        let slashed = Url::parse("https://cdn.example.com/builds/").unwrap();
+        assert_eq!(external_ipa_url(&slashed, &segments), want);
+        let odd = ["a?b", "50%", "x/y", "ok-._~"];
+        assert_eq!(
+            external_ipa_url(&slashed, &odd),
+            "https://cdn.example.com/builds/a%3Fb/50%25/x%2Fy/ok-._~"
+        );
+        let root = Url::parse("https://cdn.example.com").unwrap();
+        assert_eq!(
+            external_ipa_url(&root, &["A.ipa"]),
+            "https://cdn.example.com/A.ipa"
+        );
+    }
+
+    #[test]
+    fn ipa_urls_follow_the_configuration() {
+        let mut urls = SiteUrls::new(Url::parse("https://beta.example.com/").unwrap());
+        let segments = vec!["a b".to_string(), "A.ipa".to_string()];
+        assert!(urls.ipas_in_site());
+        assert_eq!(
+            urls.ipa("apps/x/1-1/a-1.ipa", &segments),
+            "https://beta.example.com/apps/x/1-1/a-1.ipa"
+        );
+        urls.ipa_base = Some(Url::parse("https://cdn.example.com/b/").unwrap());
+        assert!(!urls.ipas_in_site());
+        assert_eq!(
+            urls.ipa("apps/x/1-1/a-1.ipa", &segments),
+            "https://cdn.example.com/b/a%20b/A.ipa"
+        );
     }
 
     #[test]

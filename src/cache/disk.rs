@@ -30,7 +30,7 @@ use crate::paths::open_regular;
 use crate::render::qr::QrPath;
 
 /// The cache folder inside a site folder.
-pub(crate) const CACHE_DIR: &str = ".otasite";
+pub(crate) use crate::paths::CACHE_DIR;
 /// Bumped whenever what is stored changes meaning.
 const FORMAT: u32 = 2;
 const INDEX: &str = "ipas.json";

@@ -21,6 +21,8 @@ struct Ctx<'a> {
     out: &'a Path,
     config: &'a Config,
     releases: &'a HashMap<String, &'a Release>,
+    /// Releases whose IPA is at `ipa_base_url`, by the IPA's URL.
+    external: &'a HashMap<String, &'a Release>,
 }
 
 /// The size and SHA-256 of each IPA in the output, read once however many manifests name it.
@@ -31,7 +33,7 @@ const REBUILD: &str = "build the site again with otasite; do not edit manifests 
 pub(super) fn check_manifests(
     out: &Path,
     config: &Config,
-    releases: &HashMap<String, &Release>,
+    (releases, external): (&HashMap<String, &Release>, &HashMap<String, &Release>),
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut hashes = Hashes::new();
@@ -46,6 +48,7 @@ pub(super) fn check_manifests(
                 out,
                 config,
                 releases,
+                external,
             };
             problems.extend(check_one(entry.path(), &ctx, &mut hashes));
         }
@@ -178,6 +181,9 @@ fn asset_urls(m: &Manifest<'_>, ctx: &Ctx<'_>) -> Vec<Problem> {
 fn package(m: &Manifest<'_>, ctx: &Ctx<'_>, hashes: &mut Hashes) -> Vec<Problem> {
     let file = &ctx.file;
     let ipa_url = (m.package.get("url").and_then(Value::as_string)).unwrap_or_default();
+    if let Some(r) = ctx.external.get(ipa_url) {
+        return external_package(m, ctx, r);
+    }
     let Some(rel) = site_path(ipa_url, ctx.config) else {
         let message = format!("the IPA {ipa_url} is outside this site and was not checked");
         return vec![Problem::warning(
@@ -214,6 +220,28 @@ fn package(m: &Manifest<'_>, ctx: &Ctx<'_>, hashes: &mut Hashes) -> Vec<Problem>
         p.push(Problem::error("ipa-hash-mismatch", file, message, REBUILD));
     }
     p.extend(source_and_bundle(m, ctx, &rel, (size, &sha), &ipa_path));
+    p
+}
+
+/// An IPA at `ipa_base_url` is not in the output: the manifest's sha256 and bundle id are
+/// compared with the source IPA the build read (`check --remote` fetches the IPA itself).
+fn external_package(m: &Manifest<'_>, ctx: &Ctx<'_>, r: &Release) -> Vec<Problem> {
+    let file = &ctx.file;
+    let mut p = Vec::new();
+    if let Some(expected) = m.package.get("sha256").and_then(Value::as_string)
+        && !expected.eq_ignore_ascii_case(&r.ipa.sha256)
+    {
+        let message = format!(
+            "the manifest's sha256 is not that of {}: iOS rejects the download",
+            r.ipa.path.display()
+        );
+        p.push(Problem::error("ipa-hash-mismatch", file, message, REBUILD));
+    }
+    if let Some(id) = m.meta("bundle-identifier")
+        && id != r.ipa.info.bundle_id
+    {
+        p.push(bundle_mismatch(file, id, &r.ipa.info.bundle_id));
+    }
     p
 }
 

@@ -8,6 +8,7 @@ mod devices;
 mod manifests;
 mod pages;
 pub(crate) mod remote;
+mod remote_ipa;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ pub struct CheckOptions {
     pub build: BuildOptions,
     pub udids: Vec<String>,
     pub remote: Option<String>,
+    /// With `remote`: download each IPA whole (streaming) and compare its SHA-256.
+    pub deep: bool,
     /// Extra trusted CA certificates (PEM) for `--remote`, e.g. a company's internal CA.
     pub remote_ca: Option<PathBuf>,
 }
@@ -76,17 +79,32 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
         .flat_map(|a| &a.releases)
         .map(|r| (r.ipa_path(), r))
         .collect();
+    // IPAs kept at `ipa_base_url`, by their URL: manifests name them so.
+    let urls = crate::urls::SiteUrls::of(&site.config);
+    let external: HashMap<String, &Release> = if urls.ipas_in_site() {
+        HashMap::new()
+    } else {
+        releases
+            .values()
+            .map(|r| (urls.ipa(&r.ipa_path(), &r.source_segments), *r))
+            .collect()
+    };
     problems.extend(pages::check_pages(out, &site.config));
-    problems.extend(manifests::check_manifests(out, &site.config, &releases));
+    problems.extend(manifests::check_manifests(
+        out,
+        &site.config,
+        (&releases, &external),
+    ));
     problems.extend(apps_problems(site.apps.iter().chain(&site.private), now));
     let all: Vec<&App> = site.apps.iter().chain(&site.private).collect();
     problems.extend(host_problems(out, &site.config, &all));
     if let Some(remote) = &opts.remote {
         problems.extend(remote::check_remote(
             remote,
-            out,
+            (out, &site.config),
             &site.apps,
             opts.remote_ca.as_deref(),
+            opts.deep,
         )?);
     }
     problems.sort_by(|a, b| {
@@ -100,7 +118,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
         devices: device_answers(
             &opts.udids,
             &site.apps,
-            &crate::urls::SiteUrls::new(site.config.base_url.clone()),
+            &crate::urls::SiteUrls::of(&site.config),
             now,
         ),
         built,
@@ -112,6 +130,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
 fn host_problems(out: &Path, config: &Config, apps: &[&App]) -> Vec<Problem> {
     let ipas: Vec<(String, u64)> = (apps.iter())
         .flat_map(|a| &a.releases)
+        .filter(|_| config.ipa_base_url.is_none())
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
     let site_bytes = || {

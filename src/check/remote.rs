@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
+use crate::config::Config;
 use crate::limits::{MAX_REMOTE_BODY_BYTES, REMOTE_CHECK_TIMEOUT, REMOTE_REQUEST_TIMEOUT};
 use crate::model::App;
 use crate::problem::Problem;
@@ -16,32 +17,43 @@ use crate::problem::Problem;
 const TRIES: u32 = 3;
 
 /// The fix for a file served with the wrong type: the configuration otasite wrote for it.
-const HOST_CONFIG: &str = "deploy the configuration otasite wrote for this server with the site: \
+pub(super) const HOST_CONFIG: &str = "deploy the configuration otasite wrote for this server with the site: \
      .htaccess (Apache), web.config (IIS) and _headers (Netlify, Cloudflare Pages) in the output \
      folder, nginx.conf or Caddyfile from server-config/ included in the server's own; name \
      the host in site.yaml's `hosting:` if its file is missing";
 
-/// How much of an IPA is fetched to compare it with the built one.
-const RANGE_BYTES: u64 = 1024;
-
 /// What one request got back (headers lower-cased).
-struct Reply {
-    status: u16,
-    content_type: String,
-    location: Option<String>,
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) content_type: String,
+    pub(super) location: Option<String>,
     server: String,
     challenge: bool,
+    /// `Content-Length`, as sent.
+    pub(super) content_length: Option<u64>,
+    /// The whole file's size from `Content-Range: bytes 0-0/SIZE` (an answer to a range).
+    pub(super) range_total: Option<u64>,
     body: Vec<u8>,
     /// Why the body could not be read whole (too large, broken off).
     body_problem: Option<Problem>,
 }
 
+impl Reply {
+    /// Whether a bot or DDoS protection answered instead of the file.
+    pub(super) fn bot_protection(&self) -> bool {
+        self.challenge
+            || ((self.status == 403 || self.status == 503)
+                && self.server.to_ascii_lowercase().contains("cloudflare"))
+    }
+}
+
 /// Checks every release's manifest and IPA at `base` (the deployed base URL).
 pub(crate) fn check_remote(
     base: &str,
-    out: &Path,
+    (out, config): (&Path, &Config),
     apps: &[App],
     ca: Option<&Path>,
+    deep: bool,
 ) -> Result<Vec<Problem>> {
     let base = if base.ends_with('/') {
         base.to_string()
@@ -49,7 +61,12 @@ pub(crate) fn check_remote(
         format!("{base}/")
     };
     let agent = agent(ca)?;
-    let deadline = Instant::now() + REMOTE_CHECK_TIMEOUT;
+    // Downloads (`--deep`) get their own time on top, by size.
+    let downloads: Duration = (apps.iter().flat_map(|a| &a.releases))
+        .filter(|_| deep)
+        .map(|r| super::remote_ipa::deep_timeout(r.ipa.size))
+        .sum();
+    let deadline = Instant::now() + REMOTE_CHECK_TIMEOUT + downloads;
     let mut p = Vec::new();
     if base.starts_with("http://") {
         p.push(Problem::error(
@@ -60,25 +77,32 @@ pub(crate) fn check_remote(
         ));
     }
     for r in apps.iter().flat_map(|a| &a.releases) {
-        for (rel, is_manifest) in [(r.manifest_path(), true), (r.ipa_path(), false)] {
-            let url = format!("{base}{rel}");
-            for method in ["HEAD", "GET"] {
-                let reply = match fetch(&agent, method, &url, !is_manifest, deadline) {
-                    Ok(reply) => reply,
-                    Err(e) => {
-                        // The host is unreachable or untrusted: say so once, not for every file.
-                        p.push(e);
-                        return Ok(p);
-                    }
-                };
-                p.extend(judge(&reply, method, &url, is_manifest, &out.join(&rel)));
+        let rel = r.manifest_path();
+        let url = format!("{base}{rel}");
+        for method in ["HEAD", "GET"] {
+            let reply = match fetch(&agent, method, &url, None, deadline) {
+                Ok(reply) => reply,
+                Err(e) => {
+                    // The host is unreachable or untrusted: say so once, not for every file.
+                    p.push(e);
+                    return Ok(p);
+                }
+            };
+            p.extend(judge(&reply, method, &url, &out.join(&rel)));
+        }
+        let ipa = super::remote_ipa::IpaTarget::of(r, out, config, &base);
+        match ipa.check(&agent, deep, deadline) {
+            Ok(found) => p.extend(found),
+            Err(e) => {
+                p.push(e);
+                return Ok(p);
             }
         }
     }
     Ok(p)
 }
 
-fn agent(ca: Option<&Path>) -> Result<Agent> {
+pub(super) fn agent(ca: Option<&Path>) -> Result<Agent> {
     let mut tls = TlsConfig::builder();
     if let Some(path) = ca {
         let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -110,7 +134,7 @@ fn agent(ca: Option<&Path>) -> Result<Agent> {
 /// [`REMOTE_REQUEST_TIMEOUT`] (headers and body), or the whole check past
 /// [`REMOTE_CHECK_TIMEOUT`]. It ends the check, as a slow server would make every other
 /// request wait as long.
-fn too_slow(url: &str, whole_check: bool) -> Problem {
+pub(super) fn too_slow(url: &str, whole_check: bool) -> Problem {
     let message = if whole_check {
         format!(
             "the checks of the deployed copy took over {} s (limits::REMOTE_CHECK_TIMEOUT); \
@@ -133,7 +157,7 @@ fn too_slow(url: &str, whole_check: bool) -> Problem {
 }
 
 /// Whether a failed read or request ran out of time (ureq's own timeout, or the socket's).
-fn timed_out(e: &std::io::Error) -> bool {
+pub(super) fn timed_out(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
         std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
@@ -145,12 +169,13 @@ fn timed_out(e: &std::io::Error) -> bool {
 
 /// One request with bounded retries on connection failures; an unreachable, untrusted or slow
 /// host becomes the finding to report. Each request gets [`REMOTE_REQUEST_TIMEOUT`] in all
-/// (never more than is left until `deadline`), and a timeout is not retried.
-fn fetch(
+/// (never more than is left until `deadline`), and a timeout is not retried. A GET with
+/// `range` asks for that many first bytes, and reads no more whatever the server sends.
+pub(super) fn fetch(
     agent: &Agent,
     method: &str,
     url: &str,
-    ranged: bool,
+    range: Option<u64>,
     deadline: Instant,
 ) -> Result<Reply, Problem> {
     let mut last = String::new();
@@ -170,10 +195,10 @@ fn fetch(
                 .timeout_global(timeout)
                 .build()
                 .call()
-        } else if ranged {
+        } else if let Some(n) = range {
             agent
                 .get(url)
-                .header("Range", format!("bytes=0-{}", RANGE_BYTES - 1))
+                .header("Range", format!("bytes=0-{}", n.max(1) - 1))
                 .config()
                 .timeout_global(timeout)
                 .build()
@@ -202,10 +227,14 @@ fn fetch(
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
                 let server = header("server");
+                let content_length = header("content-length").trim().parse().ok();
+                let range_total = header("content-range")
+                    .rsplit_once('/')
+                    .and_then(|(_, total)| total.trim().parse().ok());
                 let challenge = resp.headers().contains_key("cf-mitigated");
                 let status = resp.status().as_u16();
                 let (body, body_problem) = if method == "GET" {
-                    match read_body(resp.body_mut(), url, ranged) {
+                    match read_body(resp.body_mut(), url, range) {
                         Ok(body) => (body, None),
                         Err(problem) if problem.code == "remote-slow" => {
                             return Err(if Instant::now() >= deadline {
@@ -225,6 +254,8 @@ fn fetch(
                     location,
                     server,
                     challenge,
+                    content_length,
+                    range_total,
                     body,
                     body_problem,
                 });
@@ -261,19 +292,19 @@ fn fetch(
     ))
 }
 
-/// The body as served, decompressed, refused past [`MAX_REMOTE_BODY_BYTES`]; of a `ranged`
-/// request (an IPA's first KiB) only that KiB is read, whatever the server sends.
+/// The body as served, decompressed, refused past [`MAX_REMOTE_BODY_BYTES`]; of a request
+/// for a `range` (an IPA's first byte) only that much is read, whatever the server sends.
 ///
 /// ureq's own limit counts the bytes on the wire: a small gzip body can inflate to
 /// gigabytes, so the decoded bytes are counted here.
-fn read_body(body: &mut ureq::Body, url: &str, ranged: bool) -> Result<Vec<u8>, Problem> {
+fn read_body(body: &mut ureq::Body, url: &str, range: Option<u64>) -> Result<Vec<u8>, Problem> {
     use std::io::Read as _;
     let limit = MAX_REMOTE_BODY_BYTES;
     let mut bytes = Vec::new();
-    if ranged {
+    if let Some(n) = range {
         // A server may ignore the range and send the whole IPA: that is fine for iOS. A body
-        // that breaks off is compared as far as it came; one that stalls is too slow.
-        return match body.as_reader().take(RANGE_BYTES).read_to_end(&mut bytes) {
+        // that breaks off is taken as far as it came; one that stalls is too slow.
+        return match body.as_reader().take(n).read_to_end(&mut bytes) {
             Err(e) if timed_out(&e) => Err(too_slow(url, false)),
             _ => Ok(bytes),
         };
@@ -290,7 +321,7 @@ fn read_body(body: &mut ureq::Body, url: &str, ranged: bool) -> Result<Vec<u8>, 
             url,
             format!(
                 "the answer is larger than {} MiB once decompressed (limits::MAX_REMOTE_BODY_BYTES); \
-                 a manifest is a few KiB and an IPA is asked for its first KiB only",
+                 a manifest is a few KiB",
                 limit / (1024 * 1024)
             ),
             "serve the manifest built by otasite at this URL, and IPAs with range requests",
@@ -317,17 +348,15 @@ fn read_body(body: &mut ureq::Body, url: &str, ranged: bool) -> Result<Vec<u8>, 
     }
 }
 
-fn judge(r: &Reply, method: &str, url: &str, is_manifest: bool, local: &Path) -> Vec<Problem> {
+/// What is wrong with a manifest as served (`local`: the built one).
+fn judge(r: &Reply, method: &str, url: &str, local: &Path) -> Vec<Problem> {
     let mut p = Vec::new();
     let redeploy = "deploy the site again (all files of the output folder)";
     if (300..400).contains(&r.status) {
         p.push(Problem::error("remote-redirect", url, format!("{method} answers {} with a redirect to {}: the install daemon does not follow redirects", r.status, r.location.as_deref().unwrap_or("?")), "serve the file at this exact URL (no http→https or www redirect, no download links that redirect)"));
         return p;
     }
-    let bot = r.challenge
-        || ((r.status == 403 || r.status == 503)
-            && r.server.to_ascii_lowercase().contains("cloudflare"));
-    if bot {
+    if r.bot_protection() {
         p.push(Problem::warning("remote-bot-protection", url, format!("{method} answers {} from {}: a bot or DDoS protection blocks clients that are not browsers, and so the iOS installer", r.status, r.server), "turn off the challenge for this site's path, or allow the install daemon's requests"));
         return p;
     }
@@ -345,60 +374,34 @@ fn judge(r: &Reply, method: &str, url: &str, is_manifest: bool, local: &Path) ->
         return p;
     }
     let ct = r.content_type.to_ascii_lowercase();
-    if is_manifest {
-        if ct.starts_with("application/octet-stream") {
-            // GitHub Pages and S3 without metadata serve `.plist` so; installs are reported to
-            // work, but Apple documents an XML type, so say what was seen without failing.
-            p.push(Problem::warning(
-                "remote-content-type",
-                url,
-                format!(
-                    "the manifest is served as {ct:?} (as GitHub Pages does), not application/xml"
-                ),
-                "iOS is reported to accept it, but Apple documents text/xml or application/xml: \
+    if ct.starts_with("application/octet-stream") {
+        // GitHub Pages and S3 without metadata serve `.plist` so; installs are reported to
+        // work, but Apple documents an XML type, so say what was seen without failing.
+        p.push(Problem::warning(
+            "remote-content-type",
+            url,
+            format!("the manifest is served as {ct:?} (as GitHub Pages does), not application/xml"),
+            "iOS is reported to accept it, but Apple documents text/xml or application/xml: \
                  use a host that takes the generated configuration if installs fail",
-            ));
-        } else if !ct.contains("xml") {
-            p.push(Problem::error(
-                "remote-content-type",
-                url,
-                format!("the manifest is served as {ct:?}, not application/xml"),
-                HOST_CONFIG,
-            ));
-        }
-        if method == "GET"
-            && let Ok(built) = std::fs::read(local)
-            && built != r.body
-        {
-            p.push(Problem::error(
-                "remote-stale",
-                url,
-                "the deployed manifest differs from the built one",
-                redeploy,
-            ));
-        }
-    } else if !(ct.starts_with("application/octet-stream")
-        || ct.starts_with("application/x-itunes-ipa"))
-    {
+        ));
+    } else if !ct.contains("xml") {
         p.push(Problem::error(
             "remote-content-type",
             url,
-            format!("the IPA is served as {ct:?}, not application/octet-stream"),
+            format!("the manifest is served as {ct:?}, not application/xml"),
             HOST_CONFIG,
         ));
-    } else if method == "GET"
-        && let Ok(mut f) = std::fs::File::open(local)
+    }
+    if method == "GET"
+        && let Ok(built) = std::fs::read(local)
+        && built != r.body
     {
-        use std::io::Read as _;
-        let mut head = vec![0u8; r.body.len().min(1024)];
-        if f.read_exact(&mut head).is_ok() && !r.body.starts_with(&head) {
-            p.push(Problem::error(
-                "remote-stale",
-                url,
-                "the deployed IPA differs from the built one",
-                redeploy,
-            ));
-        }
+        p.push(Problem::error(
+            "remote-stale",
+            url,
+            "the deployed manifest differs from the built one",
+            redeploy,
+        ));
     }
     p
 }

@@ -71,10 +71,16 @@ pub(crate) fn deploy(opts: &DeployOptions) -> Result<Deployed> {
         let bytes = crate::limits::read_limited(path, MAX_SITE_FILE_BYTES, "a site file")
             .with_context(|| format!("{}: cannot read it", path.display()))?;
         let md5 = crate::ipa::to_hex(&Md5::digest(&bytes));
-        let same = existing.get(rel).is_some_and(|(size, etag)| {
-            *size == bytes.len() as u64
-                && etag.as_deref().map(|e| e.trim_matches('"')) == Some(md5.as_str())
-        });
+        let same = match existing.get(rel) {
+            Some((size, _)) if *size != bytes.len() as u64 => false,
+            Some((_, Some(etag))) => etag.trim_matches('"') == md5,
+            // Listed without an ETag (some servers do): asked for it.
+            Some((_, None)) => bucket
+                .head(rel)?
+                .and_then(|(meta, _)| meta.e_tag)
+                .is_some_and(|etag| etag.trim_matches('"') == md5),
+            None => false,
+        };
         if same {
             report.unchanged += 1;
             continue;

@@ -37,7 +37,8 @@ pub(crate) struct Mirror {
 /// What the copy held after the last sync: each file's object version.
 #[derive(Serialize, Deserialize, Default)]
 struct State {
-    files: BTreeMap<String, (u64, Option<String>)>,
+    /// Size, ETag and time: some servers list no ETag.
+    files: BTreeMap<String, (u64, Option<String>, i64)>,
 }
 
 impl Mirror {
@@ -45,13 +46,15 @@ impl Mirror {
     pub(crate) fn sync(url: &str, site_dir: &Path) -> Result<Mirror> {
         let bucket = Bucket::open(url)?;
         let rel = crate::config::bucket_folder(bucket.url.as_str());
-        let root = crate::cache::disk::real_folder(site_dir, &rel).with_context(|| {
+        crate::cache::disk::real_folder(site_dir, &rel).with_context(|| {
             format!(
                 "{}: not a plain folder (a link?); remove it so that the bucket's notes can be \
                  copied there",
                 site_dir.join(&rel).display()
             )
         })?;
+        // As the releases folder is named elsewhere (`site_dir` joined with it).
+        let root = site_dir.join(&rel);
         let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
         std::fs::create_dir_all(&root)
             .with_context(|| format!("cannot create {}", root.display()))?;
@@ -59,7 +62,8 @@ impl Mirror {
         let listing = bucket.list()?;
         let mut digest = Sha256::new();
         for o in &listing {
-            digest.update(format!("{}\0{}\0{:?}\n", o.rel, o.size, o.etag).as_bytes());
+            let line = format!("{}\0{}\0{:?}\0{}\n", o.rel, o.size, o.etag, o.modified);
+            digest.update(line.as_bytes());
         }
         let mut ipas = Vec::new();
         let mut small = Vec::new();
@@ -164,7 +168,7 @@ fn copy_small(bucket: &Bucket, root: &Path, small: &[Object], state: &mut State)
     }
     for object in small {
         let path = root.join(&object.rel);
-        let version = (object.size, object.etag.clone());
+        let version = (object.size, object.etag.clone(), object.modified);
         let on_disk = std::fs::symlink_metadata(&path)
             .ok()
             .filter(|m| m.is_file() && m.len() == object.size);

@@ -73,6 +73,15 @@ pub(super) fn atom(
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
             esc(&r.page_url)
         );
+        if !r.ipa_in_site {
+            // Only then: a feed reader finds an IPA in the site from the page's folder.
+            let _ = writeln!(
+                x,
+                "    <link rel=\"enclosure\" type=\"application/octet-stream\" length=\"{}\" href=\"{}\"/>",
+                r.size,
+                esc(&r.ipa_url)
+            );
+        }
         let _ = writeln!(x, "    <published>{date}</published>");
         let _ = writeln!(x, "    <updated>{date}</updated>");
         let _ = writeln!(

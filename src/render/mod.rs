@@ -206,14 +206,17 @@ fn app_files(
     Ok(files)
 }
 
-/// A release's IPA, notes images and icons.
+/// A release's IPA (unless it is kept at `ipa_base_url`), notes images and icons.
 fn release_files(
     release: &crate::model::Release,
     rv: &ReleaseView<'_>,
     caches: &dyn Memo,
 ) -> Result<Vec<OutFile>> {
     let mut files = Vec::new();
-    files.push(OutFile::source(release.ipa_path(), &release.ipa.path));
+    // Served from `ipa_base_url` instead: not in the output at all.
+    if rv.ipa_in_site {
+        files.push(OutFile::source(release.ipa_path(), &release.ipa.path));
+    }
     // Many references to one image are one file.
     let mut copied = std::collections::HashSet::new();
     for image in &release.notes.images {

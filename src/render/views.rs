@@ -86,8 +86,11 @@ pub(crate) struct ReleaseView<'a> {
     pub sha256: &'a str,
     /// Site-relative folder of the release page, e.g. `apps/x/1.0-1/`.
     pub path: &'a str,
+    /// Site-relative; the IPA is there only when `ipa_in_site`.
     pub ipa_path: String,
     pub ipa_file: &'a str,
+    /// False when the IPAs are served from `ipa_base_url`: pages then link to `ipa_url`.
+    pub ipa_in_site: bool,
     pub page_url: String,
     pub manifest_url: String,
     pub ipa_url: String,
@@ -236,7 +239,8 @@ impl<'a> ReleaseView<'a> {
             ipa_path: r.ipa_path(),
             ipa_file: &r.ipa_file,
             page_url: urls.abs(&r.dir),
-            ipa_url: urls.abs(&r.ipa_path()),
+            ipa_in_site: urls.ipas_in_site(),
+            ipa_url: urls.ipa(&r.ipa_path(), &r.source_segments),
             install_url: install_link(&manifest_url),
             manifest_url,
             installable: blocked.is_none(),

@@ -10,7 +10,12 @@ pub(crate) const GITHUB_MAX_FILE: u64 = 100 * 1024 * 1024;
 /// GitHub Pages sites may be at most 1 GB.
 pub(crate) const GITHUB_MAX_SITE: u64 = 1_000_000_000;
 
-/// Limits of `hosts` that the site breaks; `ipas` are (path to show, size). The build and
+/// Where an IPA too large for a host belongs, and how to point the site at it.
+const USE_IPA_BASE_URL: &str = "upload the IPAs to object storage (S3, R2, GCS) behind a CDN and \
+     set `ipa_base_url` in site.yaml to its https:// address (IPAs are then not in the site)";
+
+/// Limits of `hosts` that the site breaks; `ipas` are (path to show, size) of the IPAs in the
+/// output (none when they are kept at `ipa_base_url`). The build and
 /// `check` pass the hosts site.yaml names (`Config::named_hosts`): without a `hosting:`
 /// line every host's files are written, but the site is not assumed to go to any of them.
 /// `site_bytes` is asked for only when a host limits the whole site's size.
@@ -31,7 +36,10 @@ pub(crate) fn host_problems(
                     "{:.1} MiB is over Cloudflare Pages' 25 MiB file limit; the deploy will fail",
                     mib(*size)
                 ),
-                "serve the site from another host, or remove `cloudflare` from `hosting`",
+                &format!(
+                    "{USE_IPA_BASE_URL}; or serve the site from another host, or remove \
+                     `cloudflare` from `hosting`"
+                ),
             ));
         }
         if hosts.contains(&Host::GithubPages) && *size > GITHUB_MAX_FILE {
@@ -41,7 +49,10 @@ pub(crate) fn host_problems(
                     "{:.1} MiB is over GitHub's 100 MiB file limit; GitHub Pages cannot publish it",
                     mib(*size)
                 ),
-                "use another host, or remove `github-pages` from `hosting`",
+                &format!(
+                    "{USE_IPA_BASE_URL}; or use another host, or remove `github-pages` from \
+                     `hosting`"
+                ),
             ));
         }
     }
@@ -57,7 +68,7 @@ pub(crate) fn host_problems(
                 "the site is {:.2} GB, over GitHub Pages' 1 GB limit",
                 site_bytes as f64 / 1e9
             ),
-            "remove old releases or use another host",
+            &format!("{USE_IPA_BASE_URL}; or remove old releases, or use another host"),
         ));
     }
     problems
@@ -76,6 +87,7 @@ mod tests {
         assert!(
             w[0].to_string().starts_with("releases/Big.ipa: ") && w[0].message.contains("25 MiB")
         );
+        assert!(w[0].fix.contains("ipa_base_url"), "{}", w[0].fix);
         assert!(host_problems(&[Host::Nginx], &big, || 0).is_empty());
         let huge = vec![("releases/Huge.ipa".to_string(), 101 * 1024 * 1024)];
         assert_eq!(

@@ -147,6 +147,11 @@ fn check_flags(opts: &ServeOptions) -> Result<(), BadFlag> {
              preview on this machine"
         )));
     }
+    if let Some(url) = &opts.build.ipa_base_url
+        && let Err(e) = crate::config::parse_ipa_base_url(url)
+    {
+        return Err(BadFlag(format!("--ipa-base-url: {e:#}")));
+    }
     if let Err(e) = (opts.interface.as_str(), opts.port).to_socket_addrs() {
         return Err(BadFlag(bad_interface(&opts.interface, &e.to_string())));
     }

@@ -34,6 +34,8 @@ pub struct BuildOptions {
     pub output_dir: Option<PathBuf>,
     /// Overrides `base_url`.
     pub base_url: Option<String>,
+    /// Overrides `ipa_base_url` (where the IPAs are served from instead of the site).
+    pub ipa_base_url: Option<String>,
     /// Accept an http:// `base_url` override (the dev server's local address).
     pub allow_http: bool,
     /// Overrides `server_config_dir` (relative to the working directory).
@@ -76,6 +78,10 @@ pub(crate) fn load_config(opts: &BuildOptions) -> Result<Config> {
             parse_base_url(url).context("--base-url")?
         };
     }
+    if let Some(url) = &opts.ipa_base_url {
+        config.ipa_base_url =
+            Some(crate::config::parse_ipa_base_url(url).context("--ipa-base-url")?);
+    }
     Ok(config)
 }
 
@@ -107,6 +113,15 @@ pub(crate) fn open_bucket(opts: &BuildOptions, config: &Config) -> Result<Option
     let Some(url) = &config.releases_bucket else {
         return Ok(None);
     };
+    if config.ipa_base_url.is_none() {
+        bail!(
+            "{}: `releases_dir` is a bucket ({url}) but `ipa_base_url` is not set: add the \
+             public https:// address the bucket's IPAs are served at (its CDN or public \
+             endpoint), e.g. `ipa_base_url: https://builds.example.com/`, or pass \
+             --ipa-base-url",
+            opts.site_dir.join("site.yaml").display()
+        );
+    }
     timed("list the releases bucket", || {
         Mirror::sync(url, &opts.site_dir)
     })
@@ -161,7 +176,9 @@ fn load_site_from(
         &opts.site_dir,
         &releases_dir,
     ));
-    let loaded = timed("read IPAs and notes", || load_all(found, caches, bucket))?;
+    let loaded = timed("read IPAs and notes", || {
+        load_all(found, &releases_dir, caches, bucket)
+    })?;
     let (private, public): (Vec<LoadedRelease>, Vec<LoadedRelease>) = loaded
         .into_iter()
         .partition(|l| l.notes.private.unwrap_or(config.private));
@@ -229,7 +246,7 @@ pub(crate) fn render_output(
         &site_dir.join("themes").join(&config.theme),
     )
     .context("site.yaml `language`")?;
-    let urls = SiteUrls::new(config.base_url.clone());
+    let urls = SiteUrls::of(config);
     let seen = std::sync::Mutex::new(Seen::default());
     let counting = |batch: Vec<OutFile>| {
         if let Ok(mut seen) = seen.lock() {
@@ -268,12 +285,18 @@ pub(crate) fn render_output(
     };
     counting(statics)?;
 
+    // IPAs kept at `ipa_base_url` are not in the output: no host limit is theirs.
     let ipas: Vec<(String, u64)> = apps
         .iter()
         .chain(private)
         .flat_map(|a| &a.releases)
+        .filter(|_| urls.ipas_in_site())
         .map(|r| (r.ipa.path.display().to_string(), r.ipa.size))
         .collect();
+    warnings.extend(crate::private::public_ipa_problems(
+        config,
+        (private.iter().flat_map(|a| &a.releases)).map(|r| r.ipa.path.as_path()),
+    ));
     let seen = seen.into_inner().unwrap_or_default();
     let site_bytes = || {
         let placed: u64 = (seen.placed.iter())
@@ -405,7 +428,7 @@ pub(crate) fn write_site(
         staging.commit()
     })?;
     let written = written.into_inner();
-    let urls = SiteUrls::new(site.config.base_url.clone());
+    let urls = SiteUrls::of(&site.config);
     let all: Vec<&App> = site.apps.iter().chain(&site.private).collect();
     Ok(BuildReport {
         private_urls: site
@@ -440,6 +463,7 @@ pub(crate) fn write_site(
 /// Reads every IPA and notes file in parallel; reports every failure, not just the first.
 fn load_all(
     found: &[Found],
+    releases_dir: &Path,
     caches: &Caches,
     bucket: Option<&Mirror>,
 ) -> Result<Vec<LoadedRelease>> {
@@ -463,7 +487,7 @@ fn load_all(
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut results: Vec<(usize, Result<LoadedRelease>)> = order
         .par_iter()
-        .map(|&(_, i)| (i, load_one(&found[i], caches, bucket)))
+        .map(|&(_, i)| (i, load_one(&found[i], releases_dir, caches, bucket)))
         .collect();
     results.sort_by_key(|(i, _)| *i);
     let mut loaded = Vec::with_capacity(results.len());
@@ -493,7 +517,12 @@ fn load_all(
 }
 
 /// Reads one IPA (or takes it from the cache) and its notes.
-fn load_one(f: &Found, caches: &Caches, bucket: Option<&Mirror>) -> Result<LoadedRelease> {
+fn load_one(
+    f: &Found,
+    releases_dir: &Path,
+    caches: &Caches,
+    bucket: Option<&Mirror>,
+) -> Result<LoadedRelease> {
     let ipa = match bucket.and_then(|m| Some((m, m.object(&f.ipa)?))) {
         Some((m, object)) => caches.ipa_versioned(
             &f.ipa,
@@ -510,7 +539,18 @@ fn load_one(f: &Found, caches: &Caches, bucket: Option<&Mirror>) -> Result<Loade
         ipa,
         notes,
         notes_path: f.notes.clone(),
+        source_segments: source_segments(&f.ipa, releases_dir),
     })
+}
+
+/// The IPA's path relative to the releases folder, one string per folder and the file name:
+/// what follows `ipa_base_url` in its URL (the team uploads the folder as it is).
+fn source_segments(ipa: &Path, releases_dir: &Path) -> Vec<String> {
+    let rel = ipa.strip_prefix(releases_dir).unwrap_or(ipa);
+    rel.components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Every IPA must really be in the site folder or the releases folder: a link out of them is

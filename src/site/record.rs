@@ -70,10 +70,11 @@ pub(crate) fn inputs_digest(paths: &BuildPaths<'_>) -> String {
     put("otasite", env!("CARGO_PKG_VERSION").as_bytes());
     put("format", &FORMAT.to_le_bytes());
     let options = format!(
-        "{:?}|{:?}|{:?}|{}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{}|{}",
         abs(output_dir),
         abs(server_config_dir),
         opts.base_url,
+        opts.ipa_base_url,
         opts.allow_http,
         opts.drafts
     );

@@ -89,3 +89,36 @@ fn hostile_site_is_amp_valid() {
         }
     }
 }
+
+/// With the IPAs at `ipa_base_url`, pages link to the CDN (unsigned builds show the direct
+/// download link too) and stay valid AMP; manifests still parse with other parsers.
+#[test]
+fn hostile_site_with_ipa_base_url_is_amp_valid() {
+    let site = hostile_site();
+    site.add_ipa(
+        "releases/QA Builds/1.0 #2/App ü.ipa",
+        &IpaSpec {
+            signed: false,
+            ..IpaSpec::new("com.acme.cdn", "1.0", "2")
+        },
+    );
+    site.build_ok(&["--ipa-base-url", "https://cdn.example.com/ota/"]);
+    assert!(files_ending(&site.public(), ".ipa").is_empty());
+    let pages = files_ending(&site.public(), ".html");
+    assert!(pages.len() >= 10);
+    let page = site.read("apps/com.acme.cdn/1.0-2/index.html");
+    assert!(
+        page.contains("https://cdn.example.com/ota/QA%20Builds/1.0%20%232/App%20%C3%BC.ipa"),
+        "{page}"
+    );
+    assert_amp_valid(&pages);
+    for m in files_ending(&site.public(), "manifest.plist") {
+        assert_plistutil_reads(&m);
+        if let Some(facts) = plistlib_manifest(&m) {
+            assert!(
+                facts[4].starts_with("https://cdn.example.com/ota/"),
+                "{facts:?}"
+            );
+        }
+    }
+}

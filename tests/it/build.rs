@@ -411,3 +411,174 @@ fn theme_override_replaces_one_template() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("release.html"), "{}", stderr(&out));
 }
+
+/// An IPA path that needs percent-encoding in every segment, and its URL under the CDN.
+const ODD_IPA: &str = "releases/QA Builds/1.0 #2/App ü.ipa";
+const CDN: &str = "https://cdn.example.com/ota";
+const ODD_IPA_URL: &str = "https://cdn.example.com/ota/QA%20Builds/1.0%20%232/App%20%C3%BC.ipa";
+
+fn site_with_odd_ipa(ipa_base_url: Option<&str>) -> TestSite {
+    let extra = ipa_base_url.map_or(String::new(), |u| format!("ipa_base_url: {u}\n"));
+    let site = TestSite::new(&format!(
+        "title: Test Builds\nbase_url: {BASE_URL}\nhosting: [github-pages]\n{extra}"
+    ));
+    // Unsigned: the pages then show the direct download link too (app page included).
+    let spec = IpaSpec {
+        signed: false,
+        ..spec("com.acme.cdn", "1.0", "2").name("Acme CDN")
+    };
+    site.add_ipa(ODD_IPA, &spec);
+    site.write(
+        "releases/QA Builds/1.0 #2/notes.md",
+        "---\nchannel: qa\n---\nNotes.\n",
+    );
+    site
+}
+
+fn ipas_in(site: &TestSite) -> Vec<std::path::PathBuf> {
+    files_ending(&site.public(), ".ipa")
+}
+
+#[test]
+fn ipa_base_url_points_everything_at_the_cdn_and_leaves_the_ipa_out() {
+    let site = site_with_odd_ipa(Some(CDN));
+    site.build_ok(&[]);
+    assert_eq!(ipas_in(&site), Vec::<std::path::PathBuf>::new());
+    let release = "apps/com.acme.cdn/1.0-2/";
+    for file in [
+        format!("{release}manifest.plist"),
+        format!("{release}index.html"),
+        "apps/com.acme.cdn/index.html".to_string(),
+        "apps/com.acme.cdn/latest/index.html".to_string(),
+        "apps/com.acme.cdn/latest/manifest.plist".to_string(),
+        "apps/com.acme.cdn/qa/latest/index.html".to_string(),
+        "releases.json".to_string(),
+        "feed.xml".to_string(),
+        "apps/com.acme.cdn/feed.xml".to_string(),
+    ] {
+        let text = site.read(&file);
+        assert!(
+            text.contains(ODD_IPA_URL),
+            "{file} lacks {ODD_IPA_URL}:\n{text}"
+        );
+        assert!(
+            !text.contains("/acme-cdn-1.0.ipa"),
+            "{file} names the site's IPA:\n{text}"
+        );
+    }
+    let json = release_json(&site);
+    assert_eq!(
+        json["apps"][0]["releases"][0]["ipa_url"], ODD_IPA_URL,
+        "{json:#}"
+    );
+    // Icons, manifests and pages are still in the site.
+    for f in ["manifest.plist", "index.html", "icon.png"] {
+        assert!(site.public().join(release).join(f).is_file(), "{f}");
+    }
+}
+
+#[test]
+fn switching_ipa_base_url_on_and_off_gives_the_right_files() {
+    let site = site_with_odd_ipa(None);
+    let with = format!("title: Test Builds\nbase_url: {BASE_URL}\nipa_base_url: {CDN}/\n");
+    let without = format!("title: Test Builds\nbase_url: {BASE_URL}\n");
+    let in_site = site
+        .public()
+        .join("apps/com.acme.cdn/1.0-2/acme-cdn-1.0.ipa");
+    for (yaml, ipa_there) in [
+        (&without, true),
+        (&with, false),
+        (&without, true),
+        (&with, false),
+    ] {
+        site.write("site.yaml", yaml);
+        site.build_ok(&[]);
+        let manifest = site.read("apps/com.acme.cdn/1.0-2/manifest.plist");
+        assert_eq!(in_site.is_file(), ipa_there, "{yaml}");
+        assert_eq!(
+            manifest.contains(ODD_IPA_URL),
+            !ipa_there,
+            "{yaml}\n{manifest}"
+        );
+        assert_eq!(ipas_in(&site).len(), usize::from(ipa_there), "{yaml}");
+        // Up to date: a second build changes nothing and still has the right files.
+        let again = site.build_ok(&[]);
+        assert_eq!(in_site.is_file(), ipa_there, "{}", stderr(&again));
+    }
+    // The flag alone switches it too (and is recorded: no stale "up to date").
+    site.build_ok(&["--ipa-base-url", "https://other.example.net/x"]);
+    assert!(!in_site.is_file());
+    let manifest = site.read("apps/com.acme.cdn/1.0-2/manifest.plist");
+    assert!(
+        manifest.contains("https://other.example.net/x/QA%20Builds/1.0%20%232/App%20%C3%BC.ipa"),
+        "{manifest}"
+    );
+}
+
+#[test]
+fn the_ipa_base_url_flag_overrides_the_key() {
+    let site = site_with_odd_ipa(Some("https://old.example.com/"));
+    site.build_ok(&["--ipa-base-url", CDN]);
+    let manifest = site.read("apps/com.acme.cdn/1.0-2/manifest.plist");
+    assert!(manifest.contains(ODD_IPA_URL), "{manifest}");
+    assert!(!manifest.contains("old.example.com"), "{manifest}");
+    let out = site.build(&["--ipa-base-url", "ftp://cdn.example.com/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--ipa-base-url"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_ipa_base_url_names_site_yaml_and_line() {
+    for bad in [
+        "http://cdn.example.com/",
+        "cdn.example.com/ota",
+        "https://cdn.example.com/ota?sig=1",
+        "https://cdn.example.com/ota#x",
+    ] {
+        let site = site_with_odd_ipa(Some(bad));
+        let out = site.build(&[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{bad}: {err}");
+        assert!(
+            err.contains("site.yaml:4") && err.contains("ipa_base_url"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn host_limits_leave_out_ipas_at_ipa_base_url_and_suggest_it() {
+    // A 101 MiB IPA (stored, so the file is that large) over GitHub's file limit.
+    let big = IpaSpec {
+        executable_bytes: 101 * 1024 * 1024,
+        store_executable: true,
+        ..spec("com.acme.big", "1.0", "1")
+    };
+    let site = TestSite::new(&format!(
+        "title: Test Builds\nbase_url: {BASE_URL}\nhosting: [github-pages]\n"
+    ));
+    site.add_ipa("releases/Big.ipa", &big);
+    let out = site.build_ok(&["--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let limit: Vec<&serde_json::Value> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "host-limit")
+        .collect();
+    assert_eq!(limit.len(), 1, "{report:#}");
+    assert!(
+        limit[0]["fix"].as_str().unwrap().contains("ipa_base_url"),
+        "{report:#}"
+    );
+    let out = site.build_ok(&["--json", "--ipa-base-url", CDN]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "host-limit"),
+        "{report:#}"
+    );
+}

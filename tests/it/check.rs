@@ -696,3 +696,142 @@ fn one_rule_decides_warning_problem_and_page() {
         report["warnings"]
     );
 }
+
+/// The IPA's path in the releases folder: every segment needs percent-encoding.
+const BUCKET_IPA: &str = "QA Builds/1.0 #2/App ü.ipa";
+
+/// nginx over TLS as a bucket behind a CDN: `/site/` is the built site, and each other
+/// prefix serves the IPAs one way (right, redirected, mistyped, another length, other bytes,
+/// refusing HEAD).
+fn bucket_nginx(
+    site: &TestSite,
+    bucket: &Path,
+    certs: &Path,
+    port: u16,
+) -> Option<(common::servers::Server, tempfile::TempDir)> {
+    let nginx = which("nginx")
+        .or_else(|| Some(std::path::PathBuf::from("/usr/sbin/nginx")).filter(|p| p.exists()));
+    let Some(nginx) = nginx else {
+        missing_tool("nginx", "apt-get install nginx");
+        return None;
+    };
+    make_world_readable(site.root());
+    make_world_readable(bucket);
+    let run = tempfile::tempdir().unwrap();
+    let temp = run.path().display();
+    let b = bucket.display();
+    let conf = run.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "{user}worker_processes 1;\ndaemon off;\npid {temp}/nginx.pid;\nerror_log {temp}/error.log;\n\
+             events {{ worker_connections 64; }}\nhttp {{\n include /etc/nginx/mime.types;\n default_type application/octet-stream;\n \
+             access_log off;\n client_body_temp_path {temp}/body;\n proxy_temp_path {temp}/proxy;\n fastcgi_temp_path {temp}/fastcgi;\n \
+             uwsgi_temp_path {temp}/uwsgi;\n scgi_temp_path {temp}/scgi;\n server {{\n  listen 127.0.0.1:{port} ssl;\n  \
+             ssl_certificate {cert};\n  ssl_certificate_key {key};\n  \
+             location /site/ {{ alias {public}/; }}\n  \
+             location /good/ {{ alias {b}/good/; }}\n  \
+             location /moved/ {{ return 302 https://localhost:{port}/good/; }}\n  \
+             location /typed/ {{ alias {b}/good/; types {{ }} default_type text/plain; }}\n  \
+             location /short/ {{ alias {b}/short/; }}\n  \
+             location /tampered/ {{ alias {b}/tampered/; }}\n  \
+             location /nohead/ {{ alias {b}/good/; if ($request_method = HEAD) {{ return 405; }} }}\n \
+             }}\n}}\n",
+            user = if is_root() { "user root;\n" } else { "" },
+            cert = certs.join("server.pem").display(),
+            key = certs.join("server.key").display(),
+            public = site.public().display(),
+        ),
+    )
+    .unwrap();
+    let server = spawn(
+        Command::new(&nginx)
+            .arg("-p")
+            .arg(run.path())
+            .arg("-c")
+            .arg(&conf),
+        &run.path().join("out.log"),
+    );
+    wait_for_port(port, "nginx", &run.path().join("error.log"));
+    Some((server, run))
+}
+
+#[test]
+fn remote_follows_each_manifests_ipa_url_to_the_bucket() {
+    let certs = tempfile::tempdir().unwrap();
+    if !make_certs(certs.path()) {
+        return;
+    }
+    let ca = certs.path().join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let site = TestSite::basic();
+    let spec = IpaSpec {
+        profile: Some(ProfileSpec::ad_hoc(&[UDID])),
+        icon: Some([20, 160, 90]),
+        ..IpaSpec::new("com.check.cdn", "1.0", "2").name("Bucket")
+    };
+    let source = site.add_ipa(&format!("releases/{BUCKET_IPA}"), &spec);
+    let bytes = std::fs::read(&source).unwrap();
+    let bucket = tempfile::tempdir().unwrap();
+    let put = |folder: &str, content: &[u8]| {
+        let path = bucket.path().join(folder).join(BUCKET_IPA);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    };
+    put("good", &bytes);
+    put("short", &bytes[..bytes.len() - 10]);
+    let mut tampered = bytes.clone();
+    *tampered.last_mut().unwrap() ^= 0xff;
+    put("tampered", &tampered);
+    let port = free_port();
+    // The site must exist before nginx serves it.
+    site.build_ok(&[]);
+    let Some((_server, _run)) = bucket_nginx(&site, bucket.path(), certs.path(), port) else {
+        return;
+    };
+    let remote = format!("https://localhost:{port}/site/");
+    for (prefix, deep, want) in [
+        ("good", false, vec![]),
+        ("good", true, vec![]),
+        ("nohead", false, vec![]),
+        ("moved", false, vec!["remote-redirect"]),
+        ("typed", false, vec!["remote-content-type"]),
+        ("short", false, vec!["remote-ipa-size"]),
+        ("tampered", false, vec![]),
+        ("tampered", true, vec!["remote-ipa-hash"]),
+    ] {
+        let base = format!("https://localhost:{port}/{prefix}/");
+        site.build_ok(&["--ipa-base-url", &base]);
+        let mut args = vec![
+            "--remote",
+            &remote,
+            "--remote-ca",
+            ca,
+            "--ipa-base-url",
+            &base,
+        ];
+        if deep {
+            args.push("--deep");
+        }
+        let (exit, report) = check(&site, &args);
+        // Only what is said about the IPA (manifests are served as nginx's default type).
+        let about_ipa: Vec<String> = report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["file"].as_str().unwrap().starts_with(&base))
+            .map(|p| p["code"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(about_ipa, want, "{prefix} deep={deep}: {report:#}");
+        // The manifest names the bucket: no check of an IPA in the site, no "external" note.
+        assert!(
+            !codes(&report).iter().any(|c| c.starts_with("ipa-")),
+            "{prefix}: {report:#}"
+        );
+        assert_eq!(
+            exit,
+            Some(if want.is_empty() { 0 } else { 1 }),
+            "{prefix}: {report:#}"
+        );
+    }
+}

@@ -168,3 +168,24 @@ fn the_secret_is_required_long_and_kept_out_of_the_output() {
         stderr(&out)
     );
 }
+
+/// With `ipa_base_url`, a private release's IPA is at its public path in the bucket: said.
+#[test]
+fn private_release_with_ipa_base_url_is_warned_about() {
+    let site = private_site();
+    let mut yaml = std::fs::read_to_string(site.root().join("site.yaml")).unwrap();
+    yaml.push_str("ipa_base_url: https://cdn.example.com/ota/\n");
+    site.write("site.yaml", yaml);
+    let out = build(&site, Some(SECRET));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warned: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "private-ipa-public")
+        .map(|w| w["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(warned.len(), 1, "{report:#}");
+    assert!(warned[0].ends_with("releases/2/App.ipa"), "{report:#}");
+}
