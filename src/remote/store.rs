@@ -121,7 +121,11 @@ impl Bucket {
             }
             other => bail!("{url}: unknown scheme {other}:; use s3://, gs:// or az://"),
         };
-        let prefix = KeyPath::parse(url.path().trim_matches('/'))
+        // The key prefix as written: the URL keeps it percent-encoded.
+        let raw = percent_encoding::percent_decode_str(url.path())
+            .decode_utf8()
+            .map_err(|_| anyhow!("{url}: the prefix is not UTF-8"))?;
+        let prefix = KeyPath::parse(raw.trim_matches('/'))
             .map_err(|e| anyhow!("{url}: the prefix is not a valid key: {e}"))?;
         Ok(Bucket {
             store,
@@ -132,12 +136,18 @@ impl Bucket {
     }
 
     /// The full key of `rel` (a path relative to the prefix).
+    ///
+    /// Keys are taken as written (`KeyPath::parse`, which refuses only control characters and
+    /// `.` or `..` segments): `KeyPath::from` would percent-encode `%`, `#`, `~` and others,
+    /// naming another object than the one listed or uploaded.
     pub(crate) fn key(&self, rel: &str) -> KeyPath {
-        let mut key = self.prefix.clone();
-        for part in rel.split('/').filter(|p| !p.is_empty()) {
-            key = key.clone().join(part);
-        }
-        key
+        let prefix = self.prefix.as_ref();
+        let full = if prefix.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{prefix}/{rel}")
+        };
+        KeyPath::parse(&full).unwrap_or_else(|_| KeyPath::from_iter(full.split('/')))
     }
 
     /// The URL of `rel`, for messages.

@@ -4,6 +4,7 @@
 //! A missing external tool prints a clear SKIP on a developer machine and fails under CI=true.
 
 pub mod http;
+pub mod s3;
 pub mod servers;
 
 use std::collections::BTreeMap;

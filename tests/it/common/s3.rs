@@ -99,7 +99,10 @@ impl S3 {
                 cmd.env_remove(k);
             }
         }
-        cmd.envs(self.env()).args(args).output().expect("run otasite")
+        cmd.envs(self.env())
+            .args(args)
+            .output()
+            .expect("run otasite")
     }
 
     /// Like [`S3::otasite`], panicking with the diagnostics when it fails.
@@ -204,7 +207,9 @@ fn relay(client: TcpStream, upstream: u16, seen: &Arc<Mutex<Vec<Seen>>>) {
         let header = |name: &str| {
             text.lines().skip(1).find_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_string())
             })
         };
         let length: u64 = header("content-length")
