@@ -9,25 +9,25 @@ use crate::limits::MAX_ICON_CANDIDATES;
 const FALLBACK_NAMES: [&str; 2] = ["AppIcon", "Icon"];
 
 /// Archive entries that may be the app icon.
-pub(crate) fn icon_candidates<'a>(
+pub(crate) fn icon_candidates<S: AsRef<str>>(
     names: &[String],
     app_dir: &str,
-    entries: impl IntoIterator<Item = &'a str>,
+    entries: impl IntoIterator<Item = S>,
 ) -> Vec<String> {
     let fallback: Vec<String> = FALLBACK_NAMES.iter().map(|s| s.to_string()).collect();
     let names = if names.is_empty() { &fallback } else { names };
     entries
         .into_iter()
         .filter(|entry| {
-            let Some(file) = entry.strip_prefix(app_dir) else {
+            let Some(file) = entry.as_ref().strip_prefix(app_dir) else {
                 return false;
             };
-            !file.contains('/')
-                && file.to_ascii_lowercase().ends_with(".png")
-                && names.iter().any(|n| file.starts_with(n.as_str()))
+            let png =
+                file.len() >= 4 && file.as_bytes()[file.len() - 4..].eq_ignore_ascii_case(b".png");
+            !file.contains('/') && png && names.iter().any(|n| file.starts_with(n.as_str()))
         })
         .take(MAX_ICON_CANDIDATES)
-        .map(str::to_string)
+        .map(|entry| entry.as_ref().to_string())
         .collect()
 }
 

@@ -192,16 +192,20 @@ pub fn read_ipa_from<R: Read + Seek>(
     };
     let mut archive = ZipArchive::new(reader).map_err(not_zip)?;
 
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .map(|n| n.into_owned())
-        .collect();
-    let app =
-        find_main_app(names.iter().map(String::as_str)).ok_or_else(|| IpaError::NoMainApp {
-            path: path.to_path_buf(),
-        })?;
-    let has = |entry: &str| names.iter().any(|n| n == entry);
+    // The names are borrowed from the archive's directory (UTF-8 ones are not copied), and
+    // entries are looked up in its index rather than by scanning them.
+    let app = find_main_app(
+        archive
+            .file_names()
+            .filter_map(Result::ok)
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|n| n.as_ref()),
+    )
+    .ok_or_else(|| IpaError::NoMainApp {
+        path: path.to_path_buf(),
+    })?;
+    let has = |entry: &str| archive.index_for_name(entry).is_some();
     let plist_name = app.info_plist();
     if !has(&plist_name) {
         return Err(IpaError::MissingEntry {
@@ -225,7 +229,11 @@ pub fn read_ipa_from<R: Read + Seek>(
         })?;
 
     let mut warnings = Vec::new();
-    let candidates = icon_candidates(&info.icon_names, &app.dir, names.iter().map(String::as_str));
+    let candidates = icon_candidates(
+        &info.icon_names,
+        &app.dir,
+        archive.file_names().filter_map(Result::ok),
+    );
     let icon = read_icon(&mut archive, path, &candidates, &mut warnings);
     let profile = if has_profile {
         let entry = app.entry("embedded.mobileprovision");
@@ -267,7 +275,7 @@ pub fn read_ipa_from<R: Read + Seek>(
         profile,
         warnings,
     };
-    drop((reader, names));
+    drop(reader);
     // A fresh copy, made now that the archive's directory (thousands of small allocations) is
     // freed: the parts kept from each IPA then lie together instead of each pinning pages of
     // freed memory. Measured: 1,000 IPAs kept take 11 MB this way, 52 MB without.
