@@ -29,6 +29,14 @@ pub(crate) fn find_main_app<'a>(names: impl IntoIterator<Item = &'a str>) -> Opt
     // Borrowed while scanning: an archive has thousands of entries, one app.
     let mut best: Option<(usize, &str, &str)> = None;
     for name in names {
+        // Most entries lie inside the best app found so far, which they cannot beat.
+        if let Some((_, app, _)) = best
+            && name.len() > app.len()
+            && name.as_bytes()[app.len()] == b'/'
+            && name.starts_with(app)
+        {
+            continue;
+        }
         let Some((depth, app, folder)) = app_dir_of(name) else {
             continue;
         };

@@ -19,16 +19,20 @@ pub(crate) fn icon_candidates<S: AsRef<str>>(
     entries
         .into_iter()
         .filter(|entry| {
-            let Some(file) = entry.as_ref().strip_prefix(app_dir) else {
-                return false;
-            };
-            let png =
-                file.len() >= 4 && file.as_bytes()[file.len() - 4..].eq_ignore_ascii_case(b".png");
-            !file.contains('/') && png && names.iter().any(|n| file.starts_with(n.as_str()))
+            root_png(entry.as_ref(), app_dir)
+                .is_some_and(|file| names.iter().any(|n| file.starts_with(n.as_str())))
         })
         .take(MAX_ICON_CANDIDATES)
         .map(|entry| entry.as_ref().to_string())
         .collect()
+}
+
+/// The file name of a PNG at the root of the app bundle (`AppIcon60x60@2x.png` of
+/// `Payload/A.app/AppIcon60x60@2x.png`), any case of `.png`.
+pub(crate) fn root_png<'a>(entry: &'a str, app_dir: &str) -> Option<&'a str> {
+    let file = entry.strip_prefix(app_dir)?;
+    let png = file.len() >= 4 && file.as_bytes()[file.len() - 4..].eq_ignore_ascii_case(b".png");
+    (png && !file.contains('/')).then_some(file)
 }
 
 #[cfg(test)]
