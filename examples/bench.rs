@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release --example bench -- [--releases 10,100,1000] [--runs 5] [--dir DIR]
 //!  [--sizes-mb 2,3,4,5,6,8,10,12,16,20] [--large-mb 1024] [--resources 1500] [--serve-edits 30]
-//!  [--smoke]`
+//!  [--typical 100] [--readers-only] [--smoke]`
 //!
 //! The IPAs are made once into DIR/pool (default target/bench) and hard-linked into one site
 //! per release count, so a second run starts at once. Release 0 of every site is the large IPA;
@@ -13,10 +13,13 @@
 //! executable, crushed (CgBI) icons and a CMS-signed provisioning profile. Ten apps share the
 //! releases, each app keeping its icon from build to build, as real apps do.
 //!
+//! The readers (otasite inspect, the Python script, app-info-parser) are compared on TYPICAL
+//! IPAs of the sizes above (pool slots 1..=TYPICAL), and separately on the large IPA (slot 0);
+//! `--readers-only` measures only them.
+//!
 //! Figures are medians of RUNS runs; every file is read once before timing, so all tools read
 //! from the page cache. Peak memory is the child's maximum resident set (getrusage).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -41,6 +44,8 @@ struct Args {
     large_mb: usize,
     resources: usize,
     serve_edits: usize,
+    typical: usize,
+    readers_only: bool,
     smoke: bool,
 }
 
@@ -53,6 +58,8 @@ fn parse_args() -> Args {
         large_mb: 1024,
         resources: 1500,
         serve_edits: 30,
+        typical: 100,
+        readers_only: false,
         smoke: false,
     };
     let mut it = std::env::args().skip(1);
@@ -71,6 +78,8 @@ fn parse_args() -> Args {
             "--large-mb" => a.large_mb = list(it.next()).first().copied().unwrap_or(1024),
             "--resources" => a.resources = list(it.next()).first().copied().unwrap_or(1500),
             "--serve-edits" => a.serve_edits = list(it.next()).first().copied().unwrap_or(30),
+            "--typical" => a.typical = list(it.next()).first().copied().unwrap_or(100).max(1),
+            "--readers-only" => a.readers_only = true,
             "--smoke" => a.smoke = true,
             other => panic!(
                 "unknown argument {other:?}; see the comment at the top of examples/bench.rs"
@@ -86,7 +95,8 @@ fn parse_args() -> Args {
             a.large_mb,
             a.resources,
             a.serve_edits,
-        ) = (vec![3], 1, vec![1], 2, 50, 2);
+            a.typical,
+        ) = (vec![3], 1, vec![1], 2, 50, 2, 3);
     }
     a
 }
@@ -189,14 +199,20 @@ fn spec(i: usize, args: &Args) -> (IpaSpec, PathBuf) {
 
 /// Makes the pool of IPAs (once; reused while the parameters are the same).
 fn make_pool(args: &Args, count: usize) -> PathBuf {
-    let stamp = format!(
-        "{POOL_VERSION} {count} {:?} {} {}",
+    let params = format!(
+        "{POOL_VERSION} {:?} {} {}",
         args.sizes_mb, args.large_mb, args.resources
     );
     let pool = args.dir.join("pool");
-    if std::fs::read_to_string(pool.join("stamp")).ok().as_deref() == Some(&stamp) {
+    // "<count> <params>": a pool of the same IPAs with at least `count` of them will do.
+    let made = std::fs::read_to_string(pool.join("stamp")).unwrap_or_default();
+    if let Some((n, p)) = made.split_once(' ')
+        && p == params
+        && n.parse::<usize>().is_ok_and(|n| n >= count)
+    {
         return pool;
     }
+    let stamp = format!("{count} {params}");
     let _ = std::fs::remove_dir_all(&pool);
     std::fs::create_dir_all(&pool).unwrap();
     let start = Instant::now();
@@ -322,6 +338,8 @@ fn ms(s: f64) -> String {
     let ms = s * 1000.0;
     if ms >= 100.0 {
         format!("{ms:.0} ms")
+    } else if ms < 1.0 {
+        format!("{ms:.2} ms")
     } else {
         format!("{ms:.1} ms")
     }
@@ -472,22 +490,52 @@ fn serve_latency(bin: &Bin, site: &Path, edits: usize) -> (f64, f64) {
     (median(times.clone()), percentile(times, 0.95))
 }
 
-/// Per-IPA time of each reader over the same IPAs, and its peak memory.
-fn measure_readers(args: &Args, bin: &Bin, ipas: &[PathBuf]) -> BTreeMap<&'static str, (f64, i64)> {
+/// One reader's figures: per-IPA time on the typical set and on the large IPA, peak memory.
+#[derive(Default)]
+struct ReaderFigures {
+    typical: f64,
+    large: f64,
+    rss_kb: i64,
+}
+
+/// The readers' table: each reader over the typical IPAs (one process for all of them) and
+/// over the large IPA alone, interleaved run by run (every reader, then the next run), beside
+/// two floors measured the same way: `openssl dgst -sha256` reading every byte of the same
+/// files, and `otasite --version` (starting the process, no IPA: paid once per process).
+struct Readers {
+    typical_count: usize,
+    typical_bytes: u64,
+    large_bytes: u64,
+    rows: Vec<(&'static str, ReaderFigures)>,
+    /// Start-up of each reader's process alone, per process (not per IPA).
+    startup: Vec<(&'static str, f64)>,
+}
+
+fn measure_readers(args: &Args, bin: &Bin, typical: &[PathBuf], large: &Path) -> Readers {
     let bench_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
     let parser = bench_dir.join("node_modules/app-info-parser");
-    let mut readers: Vec<(&'static str, Command)> = Vec::new();
-    let mut ours = Command::new(&bin.0);
-    ours.arg("inspect").arg("--json").args(ipas);
-    readers.push(("otasite inspect", ours));
-    let mut py = Command::new("python3");
-    py.arg(bench_dir.join("read_python.py")).args(ipas);
-    readers.push(("python zipfile+plistlib", py));
+    // (name, command before the files, whether its output must name the apps).
+    let mut readers: Vec<(&'static str, Vec<std::ffi::OsString>, bool)> = vec![
+        (
+            "otasite inspect",
+            vec![bin.0.clone().into(), "inspect".into(), "--json".into()],
+            true,
+        ),
+        (
+            "python zipfile+plistlib",
+            vec!["python3".into(), bench_dir.join("read_python.py").into()],
+            true,
+        ),
+    ];
     if parser.is_dir() {
-        let mut node = Command::new("node");
-        node.arg(bench_dir.join("read_app_info_parser.cjs"))
-            .args(ipas);
-        readers.push(("npm app-info-parser", node));
+        readers.push((
+            "npm app-info-parser",
+            vec![
+                "node".into(),
+                bench_dir.join("read_app_info_parser.cjs").into(),
+            ],
+            true,
+        ));
     } else {
         assert!(
             args.smoke,
@@ -495,23 +543,107 @@ fn measure_readers(args: &Args, bin: &Bin, ipas: &[PathBuf]) -> BTreeMap<&'stati
             parser.display()
         );
     }
-    let mut out = BTreeMap::new();
-    for (name, mut cmd) in readers {
-        let mut times = Vec::new();
-        let mut rss = 0;
-        for _ in 0..args.runs {
-            let r = run(&mut cmd);
-            assert!(
-                r.stdout.contains("com.bench.app"),
-                "{name} read nothing: {}",
-                r.stdout
-            );
-            times.push(r.seconds / ipas.len() as f64);
-            rss = rss.max(r.max_rss_kb);
-        }
-        out.insert(name, (median(times), rss));
+    readers.push((
+        "floor: openssl sha256 (every byte)",
+        vec!["openssl".into(), "dgst".into(), "-sha256".into()],
+        false,
+    ));
+    let mut startups: Vec<(&'static str, &std::ffi::OsStr, &[&str])> = vec![
+        ("otasite --version", bin.0.as_os_str(), &["--version"]),
+        ("python3 -c pass", "python3".as_ref(), &["-c", "pass"]),
+    ];
+    if parser.is_dir() {
+        startups.push(("node -e 0", "node".as_ref(), &["-e", "0"]));
     }
-    out
+    let run_one = |(name, argv, check): &(&'static str, Vec<std::ffi::OsString>, bool),
+                   files: &[PathBuf]| {
+        let r = run(Command::new(&argv[0]).args(&argv[1..]).args(files));
+        assert!(
+            !check || r.stdout.contains("com.bench.app"),
+            "{name} read nothing: {}",
+            r.stdout
+        );
+        r
+    };
+    let mut times: Vec<(Vec<f64>, Vec<f64>, i64)> = vec![(vec![], vec![], 0); readers.len()];
+    let mut startup_times: Vec<Vec<f64>> = vec![vec![]; startups.len()];
+    let large = [large.to_path_buf()];
+    for _ in 0..args.runs {
+        for (reader, t) in readers.iter().zip(&mut times) {
+            let r = run_one(reader, typical);
+            t.0.push(r.seconds / typical.len() as f64);
+            t.2 = t.2.max(r.max_rss_kb);
+            let r = run_one(reader, &large);
+            t.1.push(r.seconds);
+            t.2 = t.2.max(r.max_rss_kb);
+        }
+        for ((_, program, argv), t) in startups.iter().zip(&mut startup_times) {
+            t.push(run(Command::new(program).args(*argv)).seconds);
+        }
+    }
+    let size = |p: &PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
+    Readers {
+        typical_count: typical.len(),
+        typical_bytes: typical.iter().map(size).sum(),
+        large_bytes: size(&large[0]),
+        rows: readers
+            .iter()
+            .zip(times)
+            .map(|((name, _, _), (t, l, rss))| {
+                (
+                    *name,
+                    ReaderFigures {
+                        typical: median(t),
+                        large: median(l),
+                        rss_kb: rss,
+                    },
+                )
+            })
+            .collect(),
+        startup: startups
+            .iter()
+            .zip(startup_times)
+            .map(|((name, _, _), t)| (*name, median(t)))
+            .collect(),
+    }
+}
+
+fn readers_table(md: &mut String, r: &Readers, runs: usize) {
+    let ours = &r.rows[0].1;
+    let _ = writeln!(
+        md,
+        "\nReading the metadata of {} typical IPAs ({:.1} MB each on average) in one process per \
+         reader, and of the {:.0} MB IPA alone (its own process, start-up included); time per IPA:\n",
+        r.typical_count,
+        r.typical_bytes as f64 / r.typical_count.max(1) as f64 / 1e6,
+        r.large_bytes as f64 / 1e6,
+    );
+    let _ = writeln!(
+        md,
+        "| reader | typical: per IPA | typical: vs otasite inspect | large IPA | large: vs otasite inspect | peak memory |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
+    for (name, f) in &r.rows {
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {:.1}x | {} | {:.1}x | {:.1} MB |",
+            ms(f.typical),
+            f.typical / ours.typical,
+            ms(f.large),
+            f.large / ours.large,
+            f.rss_kb as f64 / 1024.0
+        );
+    }
+    let startup: Vec<String> = r
+        .startup
+        .iter()
+        .map(|(name, t)| format!("`{name}` {}", ms(*t)))
+        .collect();
+    let _ = writeln!(
+        md,
+        "\nStarting a process (paid once per process, not per IPA): {}. Medians of {runs} interleaved runs.",
+        startup.join(", ")
+    );
 }
 
 fn main() {
@@ -523,24 +655,46 @@ fn main() {
         "build the binary first ({} is missing): scripts/bench does",
         bin.0.display()
     );
-    let most = args.releases.iter().copied().max().unwrap_or(10);
-    let pool = make_pool(&args, most + args.runs);
+    let most = if args.readers_only {
+        0
+    } else {
+        args.releases.iter().copied().max().unwrap_or(10)
+    };
+    let pool = make_pool(&args, (most + args.runs).max(args.typical + 1));
 
     let mut sites = Vec::new();
-    for &n in &args.releases {
-        eprintln!("measuring {n} releases");
-        sites.push(measure_site(&args, &bin, &pool, n));
+    if !args.readers_only {
+        for &n in &args.releases {
+            eprintln!("measuring {n} releases");
+            sites.push(measure_site(&args, &bin, &pool, n));
+        }
     }
-    // The readers: on the site nearest 100 releases (all its IPAs, the large one included).
-    let n = *args
-        .releases
-        .iter()
-        .min_by_key(|n| n.abs_diff(100))
-        .unwrap_or(&10);
-    let ipas = ipas_of(&args.dir.join(format!("site-{n}")));
-    let readers = measure_readers(&args, &bin, &ipas);
+    // The readers: typical IPAs (slots 1..=typical) apart from the large one (slot 0).
+    eprintln!("measuring the readers");
+    let typical: Vec<PathBuf> = (1..=args.typical)
+        .map(|i| pool.join(format!("{i}.ipa")))
+        .collect();
+    let large = pool.join("0.ipa");
+    // Warm the page cache for every reader alike.
+    floor(&typical, FLOORS[0].1);
+    floor(std::slice::from_ref(&large), FLOORS[0].1);
+    let readers = measure_readers(&args, &bin, &typical, &large);
 
     let mut md = String::new();
+    if !sites.is_empty() {
+        site_table(&mut md, &sites);
+    }
+    readers_table(&mut md, &readers, args.runs);
+    let _ = writeln!(
+        md,
+        "\nMedians of {} runs; sizes {:?} MB plus one {} MB IPA per site; {} resources per IPA.",
+        args.runs, args.sizes_mb, args.large_mb, args.resources
+    );
+    print!("{md}");
+    let _ = std::fs::write(args.dir.join("report.md"), &md);
+}
+
+fn site_table(md: &mut String, sites: &[SiteFigures]) {
     let _ = writeln!(
         md,
         "| releases | IPA bytes | floor: sha256sum | openssl sha256 | cold build | cold / sha256sum | \
@@ -551,7 +705,7 @@ fn main() {
         md,
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for f in &sites {
+    for f in sites {
         let _ = writeln!(
             md,
             "| {} | {:.1} GB | {} | {} | {} | {:.2}x | {:.2}x | {} | {} | {} | {} / {} | {:.1} MB |",
@@ -570,31 +724,4 @@ fn main() {
             f.cold_rss as f64 / 1024.0,
         );
     }
-    let ours = readers["otasite inspect"].0;
-    let _ = writeln!(
-        md,
-        "\nReading the metadata of the {} IPAs of the {n}-release site, one process per reader:\n",
-        ipas.len()
-    );
-    let _ = writeln!(
-        md,
-        "| reader | per IPA | vs otasite inspect | peak memory |"
-    );
-    let _ = writeln!(md, "|---|---:|---:|---:|");
-    for (name, (t, rss)) in &readers {
-        let _ = writeln!(
-            md,
-            "| {name} | {} | {:.1}x | {:.1} MB |",
-            ms(*t),
-            t / ours,
-            *rss as f64 / 1024.0
-        );
-    }
-    let _ = writeln!(
-        md,
-        "\nMedians of {} runs; sizes {:?} MB plus one {} MB IPA per site; {} resources per IPA.",
-        args.runs, args.sizes_mb, args.large_mb, args.resources
-    );
-    print!("{md}");
-    let _ = std::fs::write(args.dir.join("report.md"), &md);
 }

@@ -19,7 +19,13 @@ const ADAM7: [(u32, u32, u32, u32); 7] = [
     (0, 1, 1, 2),
 ];
 
-pub(super) fn decode(bytes: &[u8], h: &PngHeader) -> Result<Rgba, String> {
+/// One pass of the image (all of it when not interlaced): (x start, y start, x step, y step,
+/// width, height).
+type Pass = (u32, u32, u32, u32, u32, u32);
+
+/// Inflates the image data and checks every row's filter type: everything decoding can fail
+/// on. Returns the filtered rows, the passes they belong to and the bytes per pixel.
+fn inflate(bytes: &[u8], h: &PngHeader) -> Result<(Vec<u8>, Vec<Pass>, usize), String> {
     if h.bit_depth != 8 {
         return Err(format!("unsupported CgBI bit depth {}", h.bit_depth));
     }
@@ -29,17 +35,17 @@ pub(super) fn decode(bytes: &[u8], h: &PngHeader) -> Result<Rgba, String> {
         other => return Err(format!("unsupported CgBI colour type {other}")),
     };
     let (w, ht) = (h.width, h.height);
-    let passes: Vec<(u32, u32, u32, u32, u32, u32)> = if h.interlaced {
+    let passes: Vec<Pass> = if h.interlaced {
         ADAM7
             .iter()
             .map(|&(x0, y0, dx, dy)| (x0, y0, dx, dy, pass_len(w, x0, dx), pass_len(ht, y0, dy)))
+            .filter(|p| p.4 > 0 && p.5 > 0)
             .collect()
     } else {
         vec![(0, 0, 1, 1, w, ht)]
     };
     let expected: usize = passes
         .iter()
-        .filter(|p| p.4 > 0 && p.5 > 0)
         .map(|p| p.5 as usize * (1 + p.4 as usize * channels))
         .sum();
 
@@ -66,13 +72,32 @@ pub(super) fn decode(bytes: &[u8], h: &PngHeader) -> Result<Rgba, String> {
             raw.len()
         ));
     }
+    let mut offset = 0;
+    for &(_, _, _, _, pw, ph) in &passes {
+        for _ in 0..ph {
+            if raw[offset] > 4 {
+                return Err(format!(
+                    "the CgBI image uses an unknown filter type {}",
+                    raw[offset]
+                ));
+            }
+            offset += 1 + pw as usize * channels;
+        }
+    }
+    Ok((raw, passes, channels))
+}
 
+/// Whether the image decodes, without converting its pixels (`decode` cannot fail after this).
+pub(super) fn check(bytes: &[u8], h: &PngHeader) -> Result<(), String> {
+    inflate(bytes, h).map(|_| ())
+}
+
+pub(super) fn decode(bytes: &[u8], h: &PngHeader) -> Result<Rgba, String> {
+    let (mut raw, passes, channels) = inflate(bytes, h)?;
+    let (w, ht) = (h.width, h.height);
     let mut pixels = vec![0u8; w as usize * ht as usize * 4];
     let mut offset = 0;
     for (x0, y0, dx, dy, pw, ph) in passes {
-        if pw == 0 || ph == 0 {
-            continue;
-        }
         let stride = pw as usize * channels;
         let mut prev = vec![0u8; stride];
         for row in 0..ph {
@@ -312,5 +337,62 @@ mod tests {
             let _ = decode_png(&bytes[..len]);
         }
         assert!(decode_png(&bytes[..bytes.len() - 40]).is_err());
+    }
+
+    /// A crushed 2x2 RGBA PNG whose rows carry the given filter bytes (CRCs are not read).
+    fn with_filters(filters: [u8; 2]) -> Vec<u8> {
+        use flate2::{Compression, write::DeflateEncoder};
+        use std::io::Write;
+        let mut raw = Vec::new();
+        for f in filters {
+            raw.push(f);
+            raw.extend_from_slice(&[9; 8]);
+        }
+        let mut deflater = DeflateEncoder::new(Vec::new(), Compression::default());
+        deflater.write_all(&raw).unwrap();
+        let idat = deflater.finish().unwrap();
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let ihdr = [0, 0, 0, 2, 0, 0, 0, 2, 8, 6, 0, 0, 0];
+        for (kind, data) in [
+            (b"CgBI", &[0x50, 0, 0x20, 6][..]),
+            (b"IHDR", &ihdr),
+            (b"IDAT", &idat),
+        ] {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            out.extend_from_slice(&[0; 4]);
+        }
+        out
+    }
+
+    /// `check_png` skips converting the pixels, so it must fail exactly where decoding fails.
+    #[test]
+    fn check_agrees_with_decode() {
+        use super::super::check_png;
+        assert!(check_png(&with_filters([0, 4])).is_ok());
+        let e = check_png(&with_filters([0, 5])).unwrap_err();
+        assert!(e.contains("unknown filter type 5"), "{e}");
+        assert!(decode_png(&with_filters([0, 5])).is_err());
+        for interlaced in [false, true] {
+            let bytes = encode_cgbi(&sample(20, 20), interlaced);
+            for len in 0..bytes.len() {
+                let cut = &bytes[..len];
+                assert_eq!(
+                    check_png(cut).is_ok(),
+                    decode_png(cut).is_ok(),
+                    "cut at {len}"
+                );
+            }
+            for i in 8..bytes.len() {
+                let mut noisy = bytes.clone();
+                noisy[i] ^= 0x5a;
+                assert_eq!(
+                    check_png(&noisy).is_ok(),
+                    decode_png(&noisy).is_ok(),
+                    "byte {i} changed"
+                );
+            }
+        }
     }
 }

@@ -177,9 +177,18 @@ pub fn encode_png(image: &Rgba) -> Vec<u8> {
     out
 }
 
-/// Checks that a PNG (standard or CgBI) decodes, without keeping the pixels.
+/// Checks that a PNG (standard or CgBI) decodes, without keeping the pixels: a CgBI one is
+/// inflated and its rows' filters checked, which is all its decoding can fail on, but its
+/// pixels are not converted (a third of the work for a 180 px icon).
 pub fn check_png(bytes: &[u8]) -> Result<PngHeader, String> {
-    decode_png(bytes).map(|(_, header)| header)
+    let header = png_header(bytes)?;
+    check_dimensions(&header)?;
+    if header.crushed {
+        cgbi::check(bytes, &header)?;
+    } else {
+        decode_standard(bytes)?;
+    }
+    Ok(header)
 }
 
 /// A browser-viewable PNG from icon bytes (crushed icons re-encoded, plain ones kept as they

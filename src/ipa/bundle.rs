@@ -26,40 +26,62 @@ impl MainApp {
 
 /// Chooses the main app among the entry names of an archive.
 pub(crate) fn find_main_app<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<MainApp> {
-    let mut best: Option<(usize, String, String)> = None;
+    // Borrowed while scanning: an archive has thousands of entries, one app.
+    let mut best: Option<(usize, &str, &str)> = None;
     for name in names {
-        let Some((depth, dir, folder)) = app_dir_of(name) else {
+        // Most entries lie inside the best app found so far, which they cannot beat.
+        if let Some((_, app, _)) = best
+            && name.len() > app.len()
+            && name.as_bytes()[app.len()] == b'/'
+            && name.starts_with(app)
+        {
+            continue;
+        }
+        let Some((depth, app, folder)) = app_dir_of(name) else {
             continue;
         };
-        let better = match &best {
+        let better = match best {
             None => true,
-            Some((d, current, _)) => depth < *d || (depth == *d && dir < *current),
+            Some((d, current, _)) => depth < d || (depth == d && with_slash_lt(app, current)),
         };
         if better {
-            best = Some((depth, dir, folder));
+            best = Some((depth, app, folder));
         }
     }
-    best.map(|(_, dir, folder_name)| MainApp { dir, folder_name })
+    best.map(|(_, app, folder)| MainApp {
+        dir: format!("{app}/"),
+        folder_name: folder.to_string(),
+    })
 }
 
-/// For `[Wrapper/]Payload/X.app/...` returns (depth of `Payload`, `…/X.app/`, `X`).
-fn app_dir_of(name: &str) -> Option<(usize, String, String)> {
-    let parts: Vec<&str> = name.split('/').collect();
-    let payload = parts.iter().position(|p| *p == "Payload")?;
-    if payload > 1 {
+/// Whether `a/` sorts before `b/`, without making either string.
+fn with_slash_lt(a: &str, b: &str) -> bool {
+    let slash = std::iter::once(b'/');
+    a != b && a.bytes().chain(slash.clone()).lt(b.bytes().chain(slash))
+}
+
+/// For `[Wrapper/]Payload/X.app/...` returns (depth of `Payload`, `…/X.app` without the
+/// trailing slash, `X`), both slices of `name`.
+fn app_dir_of(name: &str) -> Option<(usize, &str, &str)> {
+    let mut parts = name.split('/');
+    let first = parts.next()?;
+    let (depth, app) = if first == "Payload" {
+        (0, parts.next()?)
+    } else if parts.next()? == "Payload" {
+        if first == "__MACOSX" || first.starts_with('.') || first.is_empty() {
+            return None;
+        }
+        (1, parts.next()?)
+    } else {
         return None;
-    }
-    if payload == 1 && (parts[0] == "__MACOSX" || parts[0].starts_with('.') || parts[0].is_empty())
-    {
-        return None;
-    }
-    let app = *parts.get(payload + 1)?;
+    };
     let folder = app.strip_suffix(".app")?;
     if folder.is_empty() || folder.starts_with('.') {
         return None;
     }
-    let dir = format!("{}/", parts[..=payload + 1].join("/"));
-    Some((payload, dir, folder.to_string()))
+    // `app` is a slice of `name`, so the app folder is the start of `name` up to its end.
+    let end = app.as_ptr() as usize - name.as_ptr() as usize + app.len();
+    Some((depth, &name[..end], folder))
 }
 
 #[cfg(test)]
@@ -100,6 +122,19 @@ mod tests {
             "Payload/Real.app/Info.plist",
         ];
         assert_eq!(find_main_app(names).unwrap().folder_name, "Real");
+    }
+
+    #[test]
+    fn ties_sort_as_folders_with_their_slash() {
+        // "A.app-b.app/" sorts before "A.app/" ('-' < '/'), as the folders' full names do.
+        let names = ["Payload/A.app/Info.plist", "Payload/A.app-b.app/Info.plist"];
+        assert_eq!(find_main_app(names).unwrap().dir, "Payload/A.app-b.app/");
+        let names = ["Payload/B.app/Info.plist", "Payload/A.app/Info.plist"];
+        assert_eq!(find_main_app(names).unwrap().dir, "Payload/A.app/");
+        assert_eq!(
+            find_main_app(["Payload/C.app"]).unwrap().dir,
+            "Payload/C.app/"
+        );
     }
 
     #[test]

@@ -9,26 +9,30 @@ use crate::limits::MAX_ICON_CANDIDATES;
 const FALLBACK_NAMES: [&str; 2] = ["AppIcon", "Icon"];
 
 /// Archive entries that may be the app icon.
-pub(crate) fn icon_candidates<'a>(
+pub(crate) fn icon_candidates<S: AsRef<str>>(
     names: &[String],
     app_dir: &str,
-    entries: impl IntoIterator<Item = &'a str>,
+    entries: impl IntoIterator<Item = S>,
 ) -> Vec<String> {
     let fallback: Vec<String> = FALLBACK_NAMES.iter().map(|s| s.to_string()).collect();
     let names = if names.is_empty() { &fallback } else { names };
     entries
         .into_iter()
         .filter(|entry| {
-            let Some(file) = entry.strip_prefix(app_dir) else {
-                return false;
-            };
-            !file.contains('/')
-                && file.to_ascii_lowercase().ends_with(".png")
-                && names.iter().any(|n| file.starts_with(n.as_str()))
+            root_png(entry.as_ref(), app_dir)
+                .is_some_and(|file| names.iter().any(|n| file.starts_with(n.as_str())))
         })
         .take(MAX_ICON_CANDIDATES)
-        .map(str::to_string)
+        .map(|entry| entry.as_ref().to_string())
         .collect()
+}
+
+/// The file name of a PNG at the root of the app bundle (`AppIcon60x60@2x.png` of
+/// `Payload/A.app/AppIcon60x60@2x.png`), any case of `.png`.
+pub(crate) fn root_png<'a>(entry: &'a str, app_dir: &str) -> Option<&'a str> {
+    let file = entry.strip_prefix(app_dir)?;
+    let png = file.len() >= 4 && file.as_bytes()[file.len() - 4..].eq_ignore_ascii_case(b".png");
+    (png && !file.contains('/')).then_some(file)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub(crate) mod info_plist;
 pub(crate) mod plist_depth;
 pub(crate) mod profile;
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use thiserror::Error;
 use zip::ZipArchive;
 
 pub(crate) use bundle::find_main_app;
-pub(crate) use icons::icon_candidates;
+pub(crate) use icons::{icon_candidates, root_png};
 pub(crate) use info_plist::{AppInfo, device_family_names, parse_info_plist};
 pub(crate) use profile::{Profile, ProfileKind, parse_profile};
 
@@ -192,16 +193,24 @@ pub fn read_ipa_from<R: Read + Seek>(
     };
     let mut archive = ZipArchive::new(reader).map_err(not_zip)?;
 
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .map(|n| n.into_owned())
+    // The names are borrowed from the archive's directory (UTF-8 ones are not copied) and
+    // looked at once; entries are then found by the directory's index, not by a scan.
+    let names: Vec<(usize, Cow<'_, str>)> = (0..archive.len())
+        .filter_map(|i| Some((i, archive.name_for_index(i)?.ok()?)))
         .collect();
-    let app =
-        find_main_app(names.iter().map(String::as_str)).ok_or_else(|| IpaError::NoMainApp {
+    let app = find_main_app(names.iter().map(|(_, n)| n.as_ref())).ok_or_else(|| {
+        IpaError::NoMainApp {
             path: path.to_path_buf(),
-        })?;
-    let has = |entry: &str| names.iter().any(|n| n == entry);
+        }
+    })?;
+    // The icon is chosen among these once Info.plist has named it.
+    let root_pngs: Vec<usize> = names
+        .iter()
+        .filter(|(_, n)| root_png(n, &app.dir).is_some())
+        .map(|(i, _)| *i)
+        .collect();
+    drop(names);
+    let has = |entry: &str| archive.index_for_name(entry).is_some();
     let plist_name = app.info_plist();
     if !has(&plist_name) {
         return Err(IpaError::MissingEntry {
@@ -225,7 +234,13 @@ pub fn read_ipa_from<R: Read + Seek>(
         })?;
 
     let mut warnings = Vec::new();
-    let candidates = icon_candidates(&info.icon_names, &app.dir, names.iter().map(String::as_str));
+    let candidates = icon_candidates(
+        &info.icon_names,
+        &app.dir,
+        root_pngs
+            .iter()
+            .filter_map(|&i| archive.name_for_index(i)?.ok()),
+    );
     let icon = read_icon(&mut archive, path, &candidates, &mut warnings);
     let profile = if has_profile {
         let entry = app.entry("embedded.mobileprovision");
@@ -267,7 +282,7 @@ pub fn read_ipa_from<R: Read + Seek>(
         profile,
         warnings,
     };
-    drop((reader, names));
+    drop(reader);
     // A fresh copy, made now that the archive's directory (thousands of small allocations) is
     // freed: the parts kept from each IPA then lie together instead of each pinning pages of
     // freed memory. Measured: 1,000 IPAs kept take 11 MB this way, 52 MB without.
