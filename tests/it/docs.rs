@@ -332,7 +332,12 @@ fn the_readme_quick_start_runs_as_written() {
         blocks[0].trim(),
         format!("cargo install --locked --git {REPOSITORY} otasite")
     );
-    for recipe in ["docs/deploy/github-pages.yml", "docs/deploy/netlify.toml"] {
+    for recipe in [
+        "docs/deploy/github-pages.yml",
+        "docs/deploy/netlify.toml",
+        "docs/deploy/github-pages-r2.yml",
+        "docs/deploy/netlify-s3-cloudfront.yml",
+    ] {
         let text = std::fs::read_to_string(project_dir().join(recipe)).unwrap();
         assert!(
             text.contains(&format!(
