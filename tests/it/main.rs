@@ -22,3 +22,4 @@ mod private;
 mod real_world;
 mod serve;
 mod servers;
+mod udid;
