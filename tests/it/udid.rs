@@ -263,7 +263,10 @@ fn the_page_the_profile_and_the_links() {
         assert!(public.join(file).is_file(), "{file}");
     }
     let index = site.read("index.html");
-    assert!(index.contains("href=\"./udid/\""), "the index links the page");
+    assert!(
+        index.contains("href=\"./udid/\""),
+        "the index links the page"
+    );
     let release = site.read("apps/com.acme.app/1.0-1/index.html");
     assert!(
         release.contains("href=\"../../../udid/\""),
