@@ -61,6 +61,31 @@ struct RawConfig {
     hosting: Option<Vec<Host>>,
     noindex: Option<bool>,
     amp: Option<bool>,
+    udid: Option<RawUdid>,
+}
+
+/// The `udid:` block as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawUdid {
+    contact: Option<String>,
+}
+
+/// Device registration (`udid:` in site.yaml): a page and a profile that hand a tester their
+/// device's UDID, and where they send it.
+#[derive(Debug, Clone)]
+pub struct UdidConfig {
+    /// `mailto:` address or `https://` URL the tester sends the UDID to.
+    pub contact: Url,
+    /// Sign `udid.mobileconfig` (set from the environment by the build, never from site.yaml).
+    pub signing: Option<UdidSigning>,
+}
+
+/// The certificate and key `udid.mobileconfig` is signed with (PEM files outside the site).
+#[derive(Debug, Clone)]
+pub struct UdidSigning {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// A validated site configuration.
@@ -98,6 +123,8 @@ pub struct Config {
     /// Pages are valid AMP (the default; they need no AMP runtime either way); `amp: false`
     /// writes plain HTML5 pages.
     pub amp: bool,
+    /// Device registration, off unless site.yaml has a `udid:` block.
+    pub udid: Option<UdidConfig>,
 }
 
 impl Config {
@@ -195,8 +222,65 @@ impl Config {
             hosting_named,
             noindex: raw.noindex.unwrap_or(true),
             amp: raw.amp.unwrap_or(true),
+            udid: match raw.udid {
+                Some(u) => Some(udid(u, text, file)?),
+                None => None,
+            },
         })
     }
+}
+
+/// Validates the `udid:` block: its `contact` is where testers send their UDID.
+fn udid(raw: RawUdid, text: &str, file: &Path) -> Result<UdidConfig> {
+    let at = match nested_key_line(text, "udid", "contact").or_else(|| key_line(text, "udid")) {
+        Some(line) => format!("{}:{line}", file.display()),
+        None => file.display().to_string(),
+    };
+    const EXAMPLE: &str = "e.g. `contact: mailto:qa@example.com` or \
+                           `contact: https://forms.example.com/devices`";
+    let Some(contact) = raw.contact.map(|c| c.trim().to_string()) else {
+        bail!(
+            "{at}: `udid` needs a `contact:` line saying where testers send their UDID, indented \
+             under `udid:`, {EXAMPLE}"
+        );
+    };
+    let url = Url::parse(&contact).map_err(|e| {
+        anyhow::anyhow!(
+            "{at}: `udid.contact` {contact:?} is not a mailto: address or https:// URL ({e}); \
+             {EXAMPLE}"
+        )
+    })?;
+    match url.scheme() {
+        "mailto" if url.path().contains('@') && url.query().is_none() => {}
+        "mailto" => bail!(
+            "{at}: `udid.contact` {contact:?} must be one address without `?` (the page adds \
+             the subject and the UDID), {EXAMPLE}"
+        ),
+        "https" if url.host_str().is_some_and(|h| !h.is_empty()) && url.fragment().is_none() => {}
+        _ => bail!(
+            "{at}: `udid.contact` {contact:?} must start with mailto: or https:// (no fragment), \
+             {EXAMPLE}"
+        ),
+    }
+    Ok(UdidConfig {
+        contact: url,
+        signing: None,
+    })
+}
+
+/// The 1-based line of `child:` in the block of the top-level `parent:`.
+fn nested_key_line(text: &str, parent: &str, child: &str) -> Option<usize> {
+    let start = key_line(text, parent)?;
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .take_while(|(_, l)| l.trim().is_empty() || l.starts_with([' ', '\t']))
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(child)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|(i, _)| i + 1)
 }
 
 /// The releases folder, or the bucket and the folder that stands for it.
@@ -417,6 +501,34 @@ mod tests {
                 msg.contains("site.yaml:3") && msg.contains("ipa_base_url"),
                 "{msg}"
             );
+        }
+    }
+
+    #[test]
+    fn udid_is_off_by_default_and_validated() {
+        let c = parse("title: A\nbase_url: https://x.example/\n").unwrap();
+        assert!(c.udid.is_none());
+        let c = parse(
+            "title: A\nbase_url: https://x.example/\nudid:\n  contact: mailto:qa@x.example\n",
+        )
+        .unwrap();
+        assert_eq!(c.udid.unwrap().contact.as_str(), "mailto:qa@x.example");
+        let c = parse(
+            "title: A\nbase_url: https://x.example/\nudid:\n  contact: https://f.example/d?x=1\n",
+        )
+        .unwrap();
+        assert_eq!(c.udid.unwrap().contact.as_str(), "https://f.example/d?x=1");
+        for (bad, line) in [
+            ("udid:\n  contact: http://f.example/\n", 4),
+            ("udid:\n  contact: qa@x.example\n", 4),
+            ("udid:\n  contact: mailto:qa@x.example?subject=x\n", 4),
+            ("udid:\n  contakt: mailto:qa@x.example\n", 4),
+            ("udid: {}\n", 3),
+        ] {
+            let text = format!("title: A\nbase_url: https://x.example/\n{bad}");
+            let msg = format!("{:#}", parse(&text).unwrap_err());
+            assert!(msg.contains(&format!("site.yaml:{line}")), "{bad}: {msg}");
+            assert!(msg.contains("contact") || msg.contains("contakt"), "{msg}");
         }
     }
 

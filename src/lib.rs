@@ -51,6 +51,7 @@ mod suggest;
 pub mod testkit;
 mod text;
 mod timing;
+mod udid;
 mod urls;
 mod version;
 mod walk;

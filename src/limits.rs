@@ -153,3 +153,7 @@ pub(crate) const SERVE_HEADER_TIMEOUT: std::time::Duration = std::time::Duration
 /// `otasite serve`: a connection that moves no byte for this long is dropped (longer than the
 /// live-reload poll, which waits 25 s for a rebuild).
 pub(crate) const SERVE_STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Largest body the device-registration endpoint reads (`udid/register`, in every host's
+/// function and in `serve`): a device's signed attributes are 3-6 KiB; more is answered 400.
+pub(crate) const UDID_MAX_BODY_BYTES: usize = 64 * 1024;

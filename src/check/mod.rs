@@ -9,6 +9,7 @@ mod manifests;
 mod pages;
 pub(crate) mod remote;
 mod remote_ipa;
+mod udid;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -98,6 +99,8 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
     problems.extend(apps_problems(site.apps.iter().chain(&site.private), now));
     let all: Vec<&App> = site.apps.iter().chain(&site.private).collect();
     problems.extend(host_problems(out, &site.config, &all));
+    problems.extend(crate::rules::hosts::udid_host_problems(&site.config));
+    problems.extend(udid::check_udid(out, &site.server_config_dir, &site.config));
     if let Some(remote) = &opts.remote {
         problems.extend(remote::check_remote(
             remote,

@@ -1,7 +1,7 @@
 //! Apache: a `.htaccess` in the web root (needs `AllowOverride FileInfo` and, for the
 //! headers, `mod_headers`).
 
-use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy, banner};
+use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, PROFILE_TYPE, Policy, banner};
 
 pub(super) fn htaccess(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::new();
@@ -14,10 +14,10 @@ pub(super) fn htaccess(p: &Policy<'_>) -> Vec<u8> {
          # <Directory> allows `AllowOverride FileInfo` (or All); the cache and security headers\n\
          # also need mod_headers (`a2enmod headers`).\n\n",
     );
-    s.push_str("# Neither type is in Apache's stock MIME table; iOS needs both.\n");
+    s.push_str("# None of these types is in Apache's stock MIME table; iOS needs them.\n");
     s.push_str("<IfModule mod_mime.c>\n");
     s.push_str(&format!(
-        "  AddType {PLIST_TYPE} .plist\n  AddType {IPA_TYPE} .ipa\n"
+        "  AddType {PLIST_TYPE} .plist\n  AddType {IPA_TYPE} .ipa\n  AddType {PROFILE_TYPE} .mobileconfig\n"
     ));
     s.push_str("  AddCharset utf-8 .html .json .xml .txt\n</IfModule>\n\n");
     s.push_str(&format!("ErrorDocument 404 {}404.html\n\n", p.base_path));
@@ -26,7 +26,7 @@ pub(super) fn htaccess(p: &Policy<'_>) -> Vec<u8> {
         s.push_str(&format!("  Header always set {name} \"{value}\"\n"));
     }
     s.push_str("  # Manifests, pages and data: always revalidate, so a new build shows at once.\n");
-    s.push_str("  <FilesMatch \"\\.(plist|html|json|xml|txt)$\">\n");
+    s.push_str("  <FilesMatch \"\\.(plist|mobileconfig|html|json|xml|txt)$\">\n");
     s.push_str(&format!(
         "    Header set Cache-Control \"{NO_CACHE}\"\n  </FilesMatch>\n"
     ));
@@ -56,6 +56,7 @@ mod tests {
         assert!(s.starts_with("# Apache configuration"));
         assert!(s.contains("AddType application/xml .plist"));
         assert!(s.contains("AddType application/octet-stream .ipa"));
+        assert!(s.contains("AddType application/x-apple-aspen-config .mobileconfig"));
         assert!(s.contains("ErrorDocument 404 /beta/404.html"));
         assert!(s.contains("X-Robots-Tag \"noindex, nofollow\""));
     }

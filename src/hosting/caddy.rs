@@ -1,6 +1,6 @@
 //! Caddy: a snippet to `import` inside the site block of a Caddyfile.
 
-use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy, banner};
+use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, PROFILE_TYPE, Policy, banner};
 
 pub(super) fn snippet(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::new();
@@ -25,6 +25,13 @@ pub(super) fn snippet(p: &Policy<'_>) -> Vec<u8> {
     ));
     s.push_str(&format!(
         "header @otasite_manifest Cache-Control \"{NO_CACHE}\"\n"
+    ));
+    s.push_str("\n@otasite_profile path *.mobileconfig\n");
+    s.push_str(&format!(
+        "header @otasite_profile Content-Type \"{PROFILE_TYPE}\"\n"
+    ));
+    s.push_str(&format!(
+        "header @otasite_profile Cache-Control \"{NO_CACHE}\"\n"
     ));
     s.push_str("\n@otasite_ipa path *.ipa\n");
     s.push_str(&format!(

@@ -9,9 +9,9 @@
 //!
 //! So the directory rules come first, where Netlify lets every later rule override them and
 //! Cloudflare matches them only for paths that end in `/`; the rules for manifests, IPAs and
-//! icons come after them. Cloudflare allows at most 100 rules: we write ten.
+//! icons come after them. Cloudflare allows at most 100 rules: we write eleven.
 
-use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy, banner};
+use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, PROFILE_TYPE, Policy, banner};
 
 pub(super) fn headers(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::new();
@@ -40,6 +40,11 @@ pub(super) fn headers(p: &Policy<'_>) -> Vec<u8> {
         &mut s,
         "/*.plist",
         &[("Content-Type", PLIST_TYPE), ("Cache-Control", NO_CACHE)],
+    );
+    rule(
+        &mut s,
+        "/*.mobileconfig",
+        &[("Content-Type", PROFILE_TYPE), ("Cache-Control", NO_CACHE)],
     );
     rule(
         &mut s,

@@ -11,7 +11,7 @@
 //! Rewrite 2.x (built into Azure App Service; a separate install on Windows Server, without
 //! which IIS refuses the `<rewrite>` section with 500.19).
 
-use super::{IMMUTABLE, IPA_TYPE, PLIST_TYPE, Policy, banner};
+use super::{IMMUTABLE, IPA_TYPE, PLIST_TYPE, PROFILE_TYPE, Policy, banner};
 
 pub(super) fn web_config(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
@@ -26,6 +26,7 @@ pub(super) fn web_config(p: &Policy<'_>) -> Vec<u8> {
     for (ext, mime) in [
         (".plist", PLIST_TYPE),
         (".ipa", IPA_TYPE),
+        (".mobileconfig", PROFILE_TYPE),
         (".json", "application/json"),
     ] {
         s.push_str(&format!(

@@ -20,6 +20,9 @@ use crate::files::OutFile;
 pub(crate) const PLIST_TYPE: &str = "application/xml";
 /// `Content-Type` for IPAs.
 pub(crate) const IPA_TYPE: &str = "application/octet-stream";
+/// `Content-Type` for configuration profiles (`udid.mobileconfig`): iOS offers to install a
+/// profile only when it is served so.
+pub(crate) const PROFILE_TYPE: &str = crate::udid::PROFILE_TYPE;
 /// For pages, manifests and data: always revalidate, so testers see a new build at once.
 pub(crate) const NO_CACHE: &str = "no-cache";
 /// For IPAs and icons, whose paths change with every release.
@@ -36,6 +39,7 @@ pub(crate) fn content_type(path: &str) -> &'static str {
     match ext.as_str() {
         "html" => "text/html; charset=utf-8",
         "plist" => "application/xml",
+        "mobileconfig" => PROFILE_TYPE,
         "ipa" => "application/octet-stream",
         "xml" if path.ends_with("feed.xml") => "application/atom+xml",
         "xml" | "config" => "application/xml",
@@ -68,7 +72,7 @@ pub(crate) fn object_headers(rel: &str) -> ObjectHeaders {
     let cache_control = match ext {
         "ipa" => Some(IMMUTABLE),
         "png" if lower.starts_with("apps/") => Some(IMMUTABLE),
-        "html" | "json" | "xml" | "txt" | "plist" => Some(NO_CACHE),
+        "html" | "json" | "xml" | "txt" | "plist" | "mobileconfig" => Some(NO_CACHE),
         _ => None,
     };
     ObjectHeaders {
@@ -84,6 +88,8 @@ pub(crate) struct Policy<'a> {
     /// The base URL's path, starting and ending with `/` (e.g. `/beta/`).
     pub base_path: &'a str,
     pub site_title: &'a str,
+    /// Device registration is on: the hosts with functions get the endpoint.
+    pub udid: bool,
 }
 
 impl Policy<'_> {
@@ -122,8 +128,19 @@ pub(crate) fn web_root_files(hosts: &[Host], policy: &Policy<'_>) -> Vec<OutFile
                 headers_written = true;
                 files.push(OutFile::bytes("_headers", headers_file::headers(policy)));
             }
+            _ => {}
+        }
+        match host {
             Host::GithubPages => files.push(OutFile::bytes(".nojekyll", Vec::new())),
             Host::Vercel => files.push(OutFile::bytes("vercel.json", vercel::vercel_json(policy))),
+            Host::Cloudflare if policy.udid => files.extend(crate::udid::functions::cloudflare(
+                policy.base_path,
+                &banner("Cloudflare Pages device-registration endpoint"),
+            )),
+            Host::Netlify if policy.udid => files.extend(crate::udid::functions::netlify(
+                policy.base_path,
+                &banner("Netlify device-registration function"),
+            )),
             _ => {}
         }
     }
@@ -152,6 +169,7 @@ mod tests {
             noindex: true,
             base_path: "/beta/",
             site_title: "Acme",
+            udid: false,
         }
     }
 
@@ -173,5 +191,24 @@ mod tests {
         let names: Vec<&str> = server.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(names, vec!["nginx.conf", "Caddyfile"]);
         assert!(web_root_files(&[Host::Nginx], &policy()).is_empty());
+        let udid = Policy {
+            udid: true,
+            ..policy()
+        };
+        let names: Vec<String> = web_root_files(&[Host::Cloudflare, Host::Netlify], &udid)
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "_headers",
+                "_worker.js",
+                "_routes.json",
+                "netlify/functions/udid.mjs",
+                "netlify.toml"
+            ]
+        );
+        assert_eq!(content_type("udid.mobileconfig"), PROFILE_TYPE);
     }
 }

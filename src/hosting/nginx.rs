@@ -4,7 +4,7 @@
 //! repeats the common headers; `types {}` with `default_type` sets a type for one location
 //! without replacing the server's whole MIME table.
 
-use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy, banner};
+use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, PROFILE_TYPE, Policy, banner};
 
 pub(super) fn snippet(p: &Policy<'_>) -> Vec<u8> {
     let mut s = String::new();
@@ -44,6 +44,13 @@ pub(super) fn snippet(p: &Policy<'_>) -> Vec<u8> {
         "",
     ));
     s.push_str(&location(
+        "\\.mobileconfig$",
+        "Configuration profiles (device registration): iOS offers to install them only as this type.",
+        Some(PROFILE_TYPE),
+        NO_CACHE,
+        "",
+    ));
+    s.push_str(&location(
         "\\.ipa$",
         "IPAs: binary, in versioned folders, so cached for a year. HEAD and ranges work as is.",
         Some(IPA_TYPE),
@@ -78,9 +85,10 @@ mod tests {
     #[test]
     fn every_location_repeats_common_headers() {
         let s = String::from_utf8(snippet(&crate::hosting::tests::policy())).unwrap();
-        assert_eq!(s.matches("location ~*").count(), 4);
-        assert_eq!(s.matches("X-Content-Type-Options").count(), 4);
-        assert_eq!(s.matches("X-Robots-Tag").count(), 4);
+        assert_eq!(s.matches("location ~*").count(), 5);
+        assert_eq!(s.matches("X-Content-Type-Options").count(), 5);
+        assert_eq!(s.matches("X-Robots-Tag").count(), 5);
+        assert!(s.contains("default_type application/x-apple-aspen-config;"));
         assert!(s.contains("default_type application/xml;"));
         assert!(s.contains("error_page 404 /beta/404.html;"));
     }

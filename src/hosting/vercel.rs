@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, Policy};
+use super::{IMMUTABLE, IPA_TYPE, NO_CACHE, PLIST_TYPE, PROFILE_TYPE, Policy};
 
 pub(super) fn vercel_json(p: &Policy<'_>) -> Vec<u8> {
     let common: Vec<serde_json::Value> = p
@@ -26,6 +26,10 @@ pub(super) fn vercel_json(p: &Policy<'_>) -> Vec<u8> {
             {"source": "/", "headers": [{"key": "Cache-Control", "value": NO_CACHE}]},
             {"source": "/(.*)\\.plist", "headers": [
                 {"key": "Content-Type", "value": PLIST_TYPE},
+                {"key": "Cache-Control", "value": NO_CACHE}
+            ]},
+            {"source": "/(.*)\\.mobileconfig", "headers": [
+                {"key": "Content-Type", "value": PROFILE_TYPE},
                 {"key": "Cache-Control", "value": NO_CACHE}
             ]},
             {"source": "/(.*)\\.ipa", "headers": [

@@ -118,7 +118,7 @@ pub(crate) fn parse_profile(bytes: &[u8]) -> Result<Profile, String> {
 }
 
 /// The encapsulated content of a CMS SignedData (DER).
-fn cms_content(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn cms_content(bytes: &[u8]) -> Result<Vec<u8>, String> {
     // Apple writes DER; some tools write BER (indefinite lengths), which DER parsers refuse.
     let info = match ContentInfo::from_der(bytes) {
         Ok(info) => info,

@@ -119,6 +119,9 @@ fn site_files(
         ),
         OutFile::bytes("robots.txt", robots_txt(config.noindex)),
     ];
+    for (dir, page) in pages.udid_pages()? {
+        files.push(OutFile::bytes(format!("{dir}index.html"), page));
+    }
     let all: Vec<&ReleaseView<'_>> = views.iter().flat_map(|a| &a.releases).collect();
     files.push(OutFile::bytes(
         FEED_FILE,

@@ -150,6 +150,36 @@ impl<'a> PageRenderer<'a> {
         self.render("release.html", at, &ctx)
     }
 
+    /// The device-registration page (`udid/`) and the page the endpoint redirects to, when
+    /// registration is on.
+    pub(crate) fn udid_pages(&self) -> Result<Vec<(&'static str, String)>> {
+        let Some(udid) = &self.site.udid else {
+            return Ok(Vec::new());
+        };
+        let mut pages = Vec::new();
+        for (dir, template) in [
+            (crate::udid::PAGE_DIR, "udid.html"),
+            (crate::udid::RESULT_DIR, "udid_result.html"),
+        ] {
+            let url = if dir == crate::udid::PAGE_DIR {
+                udid.page_url.clone()
+            } else {
+                format!("{}{}", self.site.base_url, dir)
+            };
+            let page = self.page(PageSpec {
+                dir,
+                url: &url,
+                canonical: &url,
+                is_latest: false,
+                feed_url: &self.site.feed_url,
+                with_qr: false,
+            });
+            let ctx = self.context(&page);
+            pages.push((dir, self.render(template, dir, &ctx)?));
+        }
+        Ok(pages)
+    }
+
     pub(crate) fn not_found(&self) -> Result<String> {
         let mut page = self.page(PageSpec::site_root(self.site));
         // Served at any depth, so its links are absolute.

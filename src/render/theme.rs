@@ -51,6 +51,14 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/release.html"),
     ),
     (
+        "udid.html",
+        include_str!("../../themes/default/templates/udid.html"),
+    ),
+    (
+        "udid_result.html",
+        include_str!("../../themes/default/templates/udid_result.html"),
+    ),
+    (
         "404.html",
         include_str!("../../themes/default/templates/404.html"),
     ),

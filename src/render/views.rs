@@ -38,6 +38,20 @@ pub(crate) struct SiteView<'a> {
     pub language: &'a str,
     /// The site's Atom feed.
     pub feed_url: String,
+    /// Device registration, when site.yaml turns it on.
+    pub udid: Option<UdidView>,
+}
+
+/// Where the registration page, its profile and the team's contact are.
+#[derive(Debug, Serialize)]
+pub(crate) struct UdidView {
+    pub page_path: &'static str,
+    pub page_url: String,
+    pub profile_path: &'static str,
+    /// `mailto:` or `https://`; the result page adds the UDID.
+    pub contact: String,
+    /// The profile is signed (iOS shows it as verified).
+    pub signed: bool,
 }
 
 impl<'a> SiteView<'a> {
@@ -51,6 +65,13 @@ impl<'a> SiteView<'a> {
             generator: format!("otasite {}", env!("CARGO_PKG_VERSION")),
             language: &config.language,
             feed_url: urls.abs(FEED_FILE),
+            udid: config.udid.as_ref().map(|u| UdidView {
+                page_path: crate::udid::PAGE_DIR,
+                page_url: urls.abs(crate::udid::PAGE_DIR),
+                profile_path: crate::udid::PROFILE_FILE,
+                contact: u.contact.to_string(),
+                signed: u.signing.is_some(),
+            }),
         }
     }
 }

@@ -74,9 +74,83 @@ pub(crate) fn host_problems(
     problems
 }
 
+/// Device registration needs code on the host for its endpoint: a named host that runs none
+/// (a plain web server, GitHub Pages) serves the page and the profile, but the device's POST
+/// gets no answer there. Without a `hosting:` line no host is assumed.
+pub(crate) fn udid_host_problems(config: &crate::config::Config) -> Vec<Problem> {
+    if config.udid.is_none() {
+        return Vec::new();
+    }
+    let without: Vec<&str> = (config.named_hosts().iter())
+        .filter(|h| !has_udid_endpoint(**h))
+        .map(|h| host_name(*h))
+        .collect();
+    if without.is_empty() {
+        return Vec::new();
+    }
+    vec![Problem::warning(
+        "udid-needs-functions",
+        crate::config::CONFIG_FILE,
+        format!(
+            "device registration (`udid:`) needs a host that runs code for its endpoint \
+             `udid/register`; {} serve{} the page and the profile, but a device that installs \
+             the profile gets an error there",
+            without.join(", "),
+            if without.len() == 1 { "s" } else { "" }
+        ),
+        "publish the site on Cloudflare Pages or Netlify (otasite writes their function), or \
+         remove `udid:` from site.yaml; `otasite serve` answers it too, for trying it out",
+    )]
+}
+
+/// Whether otasite writes the device-registration endpoint for `host`.
+pub(crate) fn has_udid_endpoint(host: Host) -> bool {
+    matches!(host, Host::Cloudflare | Host::Netlify)
+}
+
+/// A host's name as site.yaml writes it.
+pub(crate) fn host_name(host: Host) -> &'static str {
+    match host {
+        Host::Nginx => "nginx",
+        Host::Apache => "apache",
+        Host::Iis => "iis",
+        Host::Netlify => "netlify",
+        Host::Cloudflare => "cloudflare",
+        Host::GithubPages => "github-pages",
+        Host::Vercel => "vercel",
+        Host::Caddy => "caddy",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn udid_warns_about_hosts_without_functions() {
+        let config = |extra: &str| {
+            crate::config::Config::parse(
+                &format!("title: A\nbase_url: https://x.example/\n{extra}"),
+                std::path::Path::new("site.yaml"),
+            )
+            .unwrap()
+        };
+        let udid = "udid:\n  contact: mailto:qa@x.example\n";
+        assert!(udid_host_problems(&config(udid)).is_empty());
+        assert!(udid_host_problems(&config("hosting: [nginx]\n")).is_empty());
+        let ok = config(&format!("{udid}hosting: [cloudflare, netlify]\n"));
+        assert!(udid_host_problems(&ok).is_empty());
+        let w = udid_host_problems(&config(&format!(
+            "{udid}hosting: [netlify, nginx, github-pages]\n"
+        )));
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].code, "udid-needs-functions");
+        assert!(
+            w[0].message.contains("nginx, github-pages"),
+            "{}",
+            w[0].message
+        );
+    }
 
     #[test]
     fn limits_only_for_selected_hosts() {

@@ -8,6 +8,7 @@ mod body;
 mod http;
 mod inject;
 mod pinned;
+mod register;
 mod respond;
 mod server;
 mod state;

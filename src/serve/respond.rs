@@ -1,6 +1,7 @@
 //! One request, one answer: the site's files from the current snapshot (pages with the dev
 //! additions injected), HEAD, byte ranges, directory redirects, the site's 404 page and the
-//! live-reload long poll. Request bodies are never read.
+//! live-reload long poll, and the device-registration endpoint when the site has one (the one
+//! request whose body is read, bounded: `register`).
 
 use std::io::{Seek as _, SeekFrom};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use super::body::Payload;
 use super::http::{Ranged, content_type, host_allowed, parse_range, site_path};
 use super::inject::inject;
 use super::pinned::Refusal;
+use super::register::{is_endpoint, register};
 use super::state::{Served, Snapshot, State};
 
 /// The live-reload endpoint the injected script polls (see `inject`).
@@ -21,9 +23,18 @@ const POLL_PATH: &str = "/__otasite/poll";
 const POLL_WAIT: Duration = Duration::from_secs(25);
 
 /// Answers one request.
-pub(super) async fn respond<B>(req: Request<B>, state: &State) -> Response<Payload> {
+pub(super) async fn respond<B>(req: Request<B>, state: &State) -> Response<Payload>
+where
+    B: hyper::body::Body + Unpin,
+{
     let head = req.method() == Method::HEAD;
-    if req.method() != Method::GET && !head {
+    let registration = req.method() == Method::POST
+        && is_endpoint(req.uri().path())
+        && state
+            .snapshot()
+            .files
+            .contains_key(crate::udid::PROFILE_FILE);
+    if req.method() != Method::GET && !head && !registration {
         let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n", false);
         set(&mut r, header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
@@ -35,6 +46,9 @@ pub(super) async fn respond<B>(req: Request<B>, state: &State) -> Response<Paylo
              are refused)\n"
         );
         return plain(StatusCode::FORBIDDEN, &text, head);
+    }
+    if registration {
+        return register(req, plain).await;
     }
     let uri = req.uri();
     if uri.path() == POLL_PATH {

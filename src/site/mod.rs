@@ -82,6 +82,9 @@ pub(crate) fn load_config(opts: &BuildOptions) -> Result<Config> {
         config.ipa_base_url =
             Some(crate::config::parse_ipa_base_url(url).context("--ipa-base-url")?);
     }
+    if let Some(udid) = &mut config.udid {
+        udid.signing = crate::udid::signing_from_env(&opts.site_dir)?;
+    }
     Ok(config)
 }
 
@@ -276,8 +279,19 @@ pub(crate) fn render_output(
         noindex: config.noindex,
         base_path: config.base_url.path(),
         site_title: &config.title,
+        udid: config.udid.is_some(),
     };
     counting(hosting::web_root_files(&config.hosting, &policy))?;
+    if let Some(udid) = &config.udid {
+        let xml = crate::udid::mobileconfig_xml(&config.base_url, &config.title);
+        let profile = match &udid.signing {
+            Some(signing) => timed("sign udid.mobileconfig", || {
+                crate::udid::sign(&xml, signing)
+            })?,
+            None => xml,
+        };
+        counting(vec![OutFile::bytes(crate::udid::PROFILE_FILE, profile)])?;
+    }
     let server_files = hosting::server_files(&config.hosting, &policy);
     let statics = match seen.lock() {
         Ok(s) => static_files(&site_dir.join("static"), &s.paths)?,
@@ -305,6 +319,7 @@ pub(crate) fn render_output(
         seen.generated_bytes + placed
     };
     warnings.extend(host_problems(config.named_hosts(), &ipas, site_bytes));
+    warnings.extend(crate::rules::hosts::udid_host_problems(config));
     Ok(Rendered {
         server_files,
         files: seen.paths.len(),

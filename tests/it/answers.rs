@@ -245,7 +245,7 @@ fn yaml_mistakes_say_what_to_write_instead() {
         &[
             &format!("error: {yaml}:3:"),
             "unknown field `noindx`, expected one of `title`",
-            "`amp`; did you mean `noindex`?",
+            "`amp`, `udid`; did you mean `noindex`?",
         ],
     );
 

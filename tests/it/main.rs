@@ -23,3 +23,4 @@ mod real_world;
 mod serve;
 mod servers;
 mod storage;
+mod udid;
