@@ -112,6 +112,7 @@ fn a_build_from_a_bucket_reads_each_new_ipa_within_budget_and_a_warm_one_reads_n
             continue;
         }
         let bytes: u64 = requests.iter().map(|r| r.answer_bytes).sum();
+        eprintln!("{key}: {} requests, {bytes} bytes", requests.len());
         assert!(
             requests.len() <= 6,
             "{key}: {} requests: {requests:#?}",
