@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release --example bench -- [--releases 10,100,1000] [--runs 5] [--dir DIR]
 //!  [--sizes-mb 2,3,4,5,6,8,10,12,16,20] [--large-mb 1024] [--resources 1500] [--serve-edits 30]
-//!  [--typical 100] [--readers-only] [--smoke]`
+//!  [--typical 100] [--readers-only] [--bucket] [--smoke]`
 //!
 //! The IPAs are made once into DIR/pool (default target/bench) and hard-linked into one site
 //! per release count, so a second run starts at once. Release 0 of every site is the large IPA;
@@ -16,6 +16,10 @@
 //! The readers (otasite inspect, the Python script, app-info-parser) are compared on TYPICAL
 //! IPAs of the sizes above (pool slots 1..=TYPICAL), and separately on the large IPA (slot 0);
 //! `--readers-only` measures only them.
+//!
+//! `--bucket` measures instead a build from a bucket of the same releases against the local
+//! build, for each release count: a real S3 server (s3s-fs) behind a counting proxy; see
+//! bench/bucket.rs.
 //!
 //! Figures are medians of RUNS runs; every file is read once before timing, so all tools read
 //! from the page cache. Peak memory is the child's maximum resident set (getrusage).
@@ -29,6 +33,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use otasite::testkit::{IpaSpec, ProfileSpec};
+
+#[path = "bench/bucket.rs"]
+mod bucket;
 use rayon::prelude::*;
 
 const MB: usize = 1 << 20;
@@ -46,6 +53,7 @@ struct Args {
     serve_edits: usize,
     typical: usize,
     readers_only: bool,
+    bucket: bool,
     smoke: bool,
 }
 
@@ -60,6 +68,7 @@ fn parse_args() -> Args {
         serve_edits: 30,
         typical: 100,
         readers_only: false,
+        bucket: false,
         smoke: false,
     };
     let mut it = std::env::args().skip(1);
@@ -80,6 +89,7 @@ fn parse_args() -> Args {
             "--serve-edits" => a.serve_edits = list(it.next()).first().copied().unwrap_or(30),
             "--typical" => a.typical = list(it.next()).first().copied().unwrap_or(100).max(1),
             "--readers-only" => a.readers_only = true,
+            "--bucket" => a.bucket = true,
             "--smoke" => a.smoke = true,
             other => panic!(
                 "unknown argument {other:?}; see the comment at the top of examples/bench.rs"
@@ -105,6 +115,8 @@ fn parse_args() -> Args {
 struct Run {
     seconds: f64,
     max_rss_kb: i64,
+    /// Bytes the process read (`rchar` in /proc/PID/io: read(2) and friends, page cache or not).
+    read_bytes: u64,
     stdout: String,
 }
 
@@ -128,6 +140,7 @@ fn run(cmd: &mut Command) -> Run {
     });
     let _ = out.read_to_string(&mut stdout);
     stderr.push_str(&reader.join().unwrap_or_default());
+    let read_bytes = read_bytes_at_exit(child.id() as i32);
     let (status, rss) = wait_with_rusage(child.id() as i32);
     let seconds = start.elapsed().as_secs_f64();
     assert!(
@@ -137,8 +150,32 @@ fn run(cmd: &mut Command) -> Run {
     Run {
         seconds,
         max_rss_kb: rss,
+        read_bytes,
         stdout,
     }
+}
+
+/// Waits for `pid` to exit without reaping it, then reads what it read from /proc/PID/io
+/// (0 where there is none).
+fn read_bytes_at_exit(pid: i32) -> u64 {
+    // SAFETY: an all-zero siginfo_t is a valid value; waitid only writes into it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for; WNOWAIT leaves it to wait4.
+    let r = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT,
+        )
+    };
+    assert_eq!(r, 0, "waitid failed");
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("rchar:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Waits for `pid` and returns its status and maximum resident set size in KiB.
@@ -256,16 +293,17 @@ fn add_release(args: &Args, pool: &Path, site: &Path, i: usize) -> PathBuf {
     if std::fs::hard_link(pool.join(format!("{i}.ipa")), &ipa).is_err() {
         std::fs::copy(pool.join(format!("{i}.ipa")), &ipa).unwrap();
     }
-    std::fs::write(
-        dir.join("notes.md"),
-        format!(
-            "---\ndate: 2026-{:02}-{:02}\n---\n## What changed\n\n- Fixed issue {i} in sync.\n- Faster start.\n",
-            i / APPS % 12 + 1,
-            i % 28 + 1
-        ),
-    )
-    .unwrap();
+    std::fs::write(dir.join("notes.md"), notes_text(i)).unwrap();
     dir
+}
+
+/// Release `i`'s notes.
+fn notes_text(i: usize) -> String {
+    format!(
+        "---\ndate: 2026-{:02}-{:02}\n---\n## What changed\n\n- Fixed issue {i} in sync.\n- Faster start.\n",
+        i / APPS % 12 + 1,
+        i % 28 + 1
+    )
 }
 
 fn ipas_of(site: &Path) -> Vec<PathBuf> {
@@ -312,6 +350,7 @@ fn floor(ipas: &[PathBuf], tool: &[&str]) -> Run {
     Run {
         seconds: start.elapsed().as_secs_f64(),
         max_rss_kb: rss,
+        read_bytes: 0,
         stdout: String::new(),
     }
 }
@@ -661,6 +700,18 @@ fn main() {
         args.releases.iter().copied().max().unwrap_or(10)
     };
     let pool = make_pool(&args, (most + args.runs).max(args.typical + 1));
+    if args.bucket {
+        let mut all = Vec::new();
+        for &n in &args.releases {
+            eprintln!("measuring {n} releases from a bucket");
+            all.push(bucket::measure(&args, &bin, &pool, n));
+        }
+        let mut md = String::new();
+        bucket::table(&mut md, &all, args.runs);
+        print!("{md}");
+        let _ = std::fs::write(args.dir.join("report-bucket.md"), &md);
+        return;
+    }
 
     let mut sites = Vec::new();
     if !args.readers_only {

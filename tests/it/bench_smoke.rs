@@ -52,3 +52,43 @@ fn harness_runs_every_step() {
     let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert_eq!(report, stdout);
 }
+
+/// `--bucket`: the same tiny site from a bucket (s3s-fs behind the harness's counting proxy).
+#[test]
+fn harness_runs_the_bucket_section() {
+    let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_otasite"));
+    let harness = bin.parent().unwrap().join("examples/bench");
+    assert!(harness.is_file(), "{} was not built", harness.display());
+    let s3s_fs = std::env::var_os("S3S_FS").map_or_else(
+        || common::project_dir().join(".test-tools/s3s/bin/s3s-fs"),
+        std::path::PathBuf::from,
+    );
+    if !s3s_fs.is_file() {
+        common::missing_tool("s3s-fs", "run scripts/install-test-tools");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(&harness)
+        .current_dir(common::project_dir())
+        .args(["--smoke", "--bucket", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for row in [
+        "| 3 releases | local folder | bucket |",
+        "| cold build (no `.otasite/`) |",
+        "| requests per IPA (median / max) |",
+        "| warm rebuild, nothing changed |",
+        "| after one new release (published) |",
+    ] {
+        assert!(stdout.contains(row), "no {row:?}:\n{stdout}");
+    }
+    let report = std::fs::read_to_string(dir.path().join("report-bucket.md")).unwrap();
+    assert_eq!(report, stdout);
+}
