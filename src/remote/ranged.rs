@@ -22,6 +22,8 @@ use crate::ipa::{Ipa, ReadOptions};
 pub(crate) const MAX_REQUESTS: usize = 6;
 /// Bytes one IPA may take (for central directories of up to about 15,000 entries).
 pub(crate) const MAX_BYTES: u64 = 2 * 1024 * 1024;
+/// IPAs read from a bucket at once (each waits on its requests' round trips).
+pub(crate) const READS_IN_FLIGHT: usize = 16;
 /// The first request: the end of the file.
 const TAIL_BYTES: u64 = 64 * 1024;
 /// Entries closer than this are fetched in one request.

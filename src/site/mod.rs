@@ -500,10 +500,20 @@ fn load_all(
         .map(|(i, f)| (std::fs::metadata(&f.ipa).map_or(0, |m| m.len()), i))
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut results: Vec<(usize, Result<LoadedRelease>)> = order
-        .par_iter()
-        .map(|&(_, i)| (i, load_one(&found[i], releases_dir, caches, bucket)))
-        .collect();
+    let read = || -> Vec<(usize, Result<LoadedRelease>)> {
+        order
+            .par_iter()
+            .map(|&(_, i)| (i, load_one(&found[i], releases_dir, caches, bucket)))
+            .collect()
+    };
+    let mut results = match bucket {
+        // Reads from a bucket wait on round trips, not on the CPU: more in flight than cores.
+        Some(_) => rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::remote::ranged::READS_IN_FLIGHT)
+            .build()
+            .map_or_else(|_| read(), |pool| pool.install(read)),
+        None => read(),
+    };
     results.sort_by_key(|(i, _)| *i);
     let mut loaded = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
