@@ -1,10 +1,10 @@
 //! Device registration (issue 19): the page, the Profile Service profile (read by plistlib and
 //! plistutil; signed, verified by `openssl cms -verify`), and the endpoint in each runtime that
-//! answers it: Cloudflare's own (`wrangler pages dev`), `otasite serve`, and the Netlify
-//! function (imported by node and called with a real `Request`: netlify-cli's local runtime
-//! needs a network login, so the module is run as Netlify runs it, by its default export).
+//! answers it: Cloudflare's own (`wrangler pages dev`), Netlify's own (`netlify dev
+//! --offline`, netlify-cli's local runtime) and `otasite serve`.
 //! Devices' bodies are CMS-signed with `openssl cms -sign` at test time. After each flow,
-//! nothing in the site folder (output, `.otasite/`) or the runtime's log holds the UDID.
+//! nothing in the site folder (output, `.otasite/`) or the runtime's log, state and temporary
+//! files holds the UDID.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -506,7 +506,7 @@ fn cloudflares_own_runtime_answers_registration() {
     assert_nowhere(run.path(), "Cloudflare's log and state");
 }
 
-/// Cloudflare's runtime takes seconds to start.
+/// The hosts' runtimes take seconds to start.
 fn wait_for_within(port: u16, log: &Path) {
     let start = std::time::Instant::now();
     while start.elapsed() < std::time::Duration::from_secs(90) {
@@ -516,7 +516,7 @@ fn wait_for_within(port: u16, log: &Path) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!(
-        "wrangler did not start:\n{}",
+        "the runtime did not start:\n{}",
         std::fs::read_to_string(log).unwrap_or_default()
     );
 }
@@ -580,57 +580,106 @@ fn serve_answers_registration_and_the_result_page_shows_the_device() {
 }
 
 #[test]
-fn the_netlify_function_answers_as_the_others() {
-    if which("node").is_none() {
-        missing_tool("node", "apt-get install nodejs");
+fn netlifys_own_runtime_answers_registration() {
+    let netlify = project_dir().join("tests/hosts/node_modules/netlify-cli/bin/run.js");
+    if which("node").is_none() || !netlify.is_file() {
+        missing_tool(
+            "netlify-cli (Netlify's local runtime)",
+            "run scripts/install-test-tools",
+        );
         return;
     }
     let Some(keys) = Keys::new() else { return };
     let site = udid_site(SITE);
     site.build_ok(&[]);
-    let function = site.public().join("netlify/functions/udid.mjs");
-    let mut args = Vec::new();
-    for (i, (name, body, want)) in bodies(&keys).into_iter().enumerate() {
-        let path = keys.path(&format!("body-{i}"));
-        std::fs::write(&path, body).unwrap();
-        args.push((name, path, want));
+    // `netlify dev` keeps its state (`.netlify/`) in the folder it serves, so it serves a copy
+    // of the output: the folder `cd public && netlify deploy` deploys, read through its own
+    // `netlify.toml` (publish folder, functions folder; no `--dir` or `--functions` given).
+    let run = tempfile::tempdir().unwrap();
+    let project = run.path().join("public");
+    copy_dir(&site.public(), &project);
+    let config = run.path().join("config");
+    std::fs::create_dir_all(config.join("netlify")).unwrap();
+    std::fs::write(
+        config.join("netlify/config.json"),
+        "{\"telemetryDisabled\": true}\n",
+    )
+    .unwrap();
+    let tmp = run.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let port = free_port();
+    let log = keys.path("netlify.log");
+    let mut cmd = Command::new("node");
+    // Offline: no site, no login, no API. Edge Functions are off: their runtime is Deno,
+    // which netlify-cli downloads at start (the site has none).
+    cmd.arg(&netlify)
+        .args(["dev", "--offline", "--no-open", "--skip-gitignore"])
+        .arg("--internal-disable-edge-functions")
+        .args(["--port", &port.to_string()])
+        .args(["--staticServerPort", &free_port().to_string()])
+        .current_dir(&project)
+        .env("HOME", run.path())
+        .env("XDG_CONFIG_HOME", &config)
+        .env("XDG_CACHE_HOME", run.path().join("cache"))
+        .env("XDG_DATA_HOME", run.path().join("data"))
+        .env("XDG_STATE_HOME", run.path().join("state"))
+        .env("TMPDIR", &tmp)
+        .env("NO_UPDATE_NOTIFIER", "1")
+        .env_remove("NETLIFY_SITE_ID")
+        .env_remove("NETLIFY_AUTH_TOKEN");
+    let server = spawn(&mut cmd, &log);
+    // Ready once it has loaded the function (after it listens).
+    let start = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("Loaded function udid") {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "netlify dev did not load the function:\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let script = r#"
-import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-const mod = await import(pathToFileURL(process.argv[2]).href);
-const out = { path: mod.config.path, method: mod.config.method, answers: [] };
-for (const file of process.argv.slice(3)) {
-  const request = new Request("https://beta.example.com/udid/register", { method: "POST", body: readFileSync(file) });
-  const r = await mod.default(request, {});
-  out.answers.push({ status: r.status, location: r.headers.get("location") });
+    wait_for_within(port, &log);
+    // The function answers at the path it declares, for POST only, and not at Netlify's
+    // default `/.netlify/functions/udid`; the result page it redirects to is served.
+    assert_endpoint("Netlify", port, &keys);
+    assert_eq!(request(port, "GET", "/udid/register", &[]).status, 404);
+    assert_eq!(
+        request(port, "GET", "/.netlify/functions/udid", &[]).status,
+        404
+    );
+    assert_eq!(request(port, "GET", "/udid/", &[]).status, 200);
+    // Its type is not checked here: `netlify dev` lets its static server's Content-Type win
+    // over `_headers` (Netlify's own parser checks those rules, tests/it/servers.rs).
+    assert_eq!(request(port, "GET", "/udid.mobileconfig", &[]).status, 200);
+    drop(server);
+    assert_nowhere(site.root(), "Netlify");
+    assert_nowhere(run.path(), "Netlify's state and temporary files");
+    // netlify-cli logs each request, and a redirect's Location: the result page's address,
+    // as a host's request log sees it. The UDID is in no other line.
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    for line in log_text.lines().filter(|l| l.contains(UDID)) {
+        let line = line.trim();
+        assert!(
+            line.starts_with(&format!(
+                "'http://127.0.0.1:{port}/udid/result/?udid={UDID}&"
+            )),
+            "netlify dev's log: {line}"
+        );
+    }
 }
-console.log(JSON.stringify(out));
-"#;
-    let script_path = keys.path("netlify.mjs");
-    std::fs::write(&script_path, script).unwrap();
-    let out = Command::new("node")
-        .arg(&script_path)
-        .arg(&function)
-        .args(args.iter().map(|(_, p, _)| p))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(got["path"], "/udid/register");
-    assert_eq!(got["method"], "POST");
-    for (i, (name, _, want)) in args.iter().enumerate() {
-        let answer = &got["answers"][i];
-        assert_eq!(answer["status"], *want, "Netlify, {name}: {answer}");
-        if *want == 301 {
-            let location = answer["location"].as_str().unwrap();
-            assert!(
-                location.starts_with(&format!(
-                    "https://beta.example.com/udid/result/?udid={UDID}&product=iPhone14%2C5"
-                )),
-                "{location}"
-            );
+
+/// Copies the folder `from` to `to` (which must not exist).
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-    assert_nowhere(site.root(), "Netlify");
 }
