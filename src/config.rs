@@ -292,21 +292,8 @@ fn releases(raw: Option<PathBuf>, at: &str) -> Result<(PathBuf, Option<String>)>
     if !crate::remote::is_bucket_url(&text) {
         return Ok((raw, None));
     }
-    let mut url = Url::parse(text.trim()).with_context(|| {
-        format!(
-            "{at}: `releases_dir` {text:?} is not a bucket URL; write it as s3://BUCKET/PREFIX/"
-        )
-    })?;
-    if url.host_str().is_none_or(str::is_empty) || url.query().is_some() || url.fragment().is_some()
-    {
-        bail!(
-            "{at}: `releases_dir` {text:?} needs a bucket name and no query or fragment; write \
-             it as s3://BUCKET/PREFIX/"
-        );
-    }
-    if !url.path().ends_with('/') {
-        url.set_path(&format!("{}/", url.path()));
-    }
+    let url =
+        crate::remote::parse_bucket_url(&text).with_context(|| format!("{at}: `releases_dir`"))?;
     Ok((bucket_folder(url.as_str()), Some(url.to_string())))
 }
 

@@ -12,14 +12,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader, Read, Write as _};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use md5::{Digest as _, Md5};
+use otasite::testkit::s3proxy::{CountingProxy, Seen, s3s_fs_sidecar_stem};
 use rayon::prelude::*;
 use sha2::Sha256;
 
@@ -35,135 +35,6 @@ const PART_BYTES: usize = 8 << 20;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const IPA_TYPE: &str = "application/octet-stream";
 const NOTES_TYPE: &str = "text/markdown; charset=utf-8";
-
-/// One request seen by the proxy, with the bytes of its answer (head and body).
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    target: String,
-    range: Option<String>,
-    bytes: u64,
-    sent: Instant,
-    done: Instant,
-}
-
-/// A proxy that forwards each connection to s3s-fs and records each request.
-struct Proxy {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    mark: usize,
-}
-
-impl Proxy {
-    fn start(upstream: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let all = seen.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let all = all.clone();
-                std::thread::spawn(move || relay(client, upstream, &all));
-            }
-        });
-        Proxy {
-            port,
-            seen,
-            mark: 0,
-        }
-    }
-
-    /// The requests since the last call.
-    fn take(&mut self) -> Vec<Seen> {
-        let seen = self.seen.lock().unwrap();
-        let out = seen[self.mark..].to_vec();
-        self.mark = seen.len();
-        out
-    }
-}
-
-fn relay(client: TcpStream, upstream: u16, seen: &Arc<Mutex<Vec<Seen>>>) {
-    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-        return;
-    };
-    let _ = (server.set_nodelay(true), client.set_nodelay(true));
-    let (Ok(mut from_server), Ok(mut to_client)) = (server.try_clone(), client.try_clone()) else {
-        return;
-    };
-    // The request being answered on this connection (HTTP/1.1: answers come in order and the
-    // client sends the next request after the answer).
-    let current: Arc<Mutex<Option<usize>>> = Arc::default();
-    let answers = {
-        let (seen, current) = (seen.clone(), current.clone());
-        std::thread::spawn(move || {
-            let mut buf = vec![0u8; 256 * 1024];
-            loop {
-                let n = match from_server.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                };
-                // Counted before it is passed on: a client that has every byte finds it counted.
-                if let Some(i) = *current.lock().unwrap() {
-                    let mut s = seen.lock().unwrap();
-                    s[i].bytes += n as u64;
-                    s[i].done = Instant::now();
-                }
-                if to_client.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-            let _ = to_client.shutdown(Shutdown::Write);
-        })
-    };
-    let mut reader = BufReader::new(client);
-    let mut to_server = server;
-    loop {
-        let mut head = Vec::new();
-        loop {
-            let mut line = Vec::new();
-            if matches!(reader.read_until(b'\n', &mut line), Ok(0) | Err(_)) {
-                let _ = to_server.shutdown(Shutdown::Write);
-                let _ = answers.join();
-                return;
-            }
-            let blank = line == b"\r\n" || line == b"\n";
-            head.extend_from_slice(&line);
-            if blank {
-                break;
-            }
-        }
-        let text = String::from_utf8_lossy(&head).into_owned();
-        let mut first = text.lines().next().unwrap_or_default().split(' ');
-        let (method, target) = (first.next().unwrap_or_default(), first.next());
-        let header = |name: &str| {
-            text.lines().skip(1).find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.trim()
-                    .eq_ignore_ascii_case(name)
-                    .then(|| v.trim().to_string())
-            })
-        };
-        let length: u64 = header("content-length").map_or(0, |v| v.parse().unwrap_or(0));
-        {
-            let mut s = seen.lock().unwrap();
-            let now = Instant::now();
-            s.push(Seen {
-                method: method.to_string(),
-                target: target.unwrap_or_default().to_string(),
-                range: header("range"),
-                bytes: 0,
-                sent: now,
-                done: now,
-            });
-            *current.lock().unwrap() = Some(s.len() - 1);
-        }
-        if to_server.write_all(&head).is_err()
-            || std::io::copy(&mut (&mut reader).take(length), &mut to_server).ok() != Some(length)
-        {
-            return;
-        }
-    }
-}
 
 /// s3s-fs, killed when dropped.
 struct Server {
@@ -302,24 +173,9 @@ fn pool_hashes(pool: &Path, i: usize) -> Hashes {
     h
 }
 
-fn b64(s: &str) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in s.as_bytes().chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
 /// The two files s3s-fs keeps at its root for `key`: attributes, and internal (the ETag).
 fn sidecars(root: &Path, key: &str) -> [PathBuf; 2] {
-    let stem = format!(".bucket-{}.object-{}", b64(BUCKET), b64(key));
+    let stem = s3s_fs_sidecar_stem(BUCKET, key);
     [
         root.join(format!("{stem}.metadata.json")),
         root.join(format!("{stem}.internal.json")),
@@ -488,7 +344,7 @@ fn wire(seen: &[Seen]) -> Wire {
         } else if path.to_ascii_lowercase().ends_with(".ipa") {
             let e = w.ipas.entry(path.to_string()).or_default();
             e.0 += 1;
-            e.1 += s.bytes;
+            e.1 += s.answer_bytes;
             if s.method == "GET" && s.range.is_none() {
                 w.whole_reads += 1;
             }
@@ -541,7 +397,7 @@ pub fn measure(args: &Args, bin: &Bin, pool: &Path, n: usize) -> BucketFigures {
     let _ = std::fs::remove_dir_all(root.parent().unwrap());
     std::fs::create_dir_all(root.join(BUCKET)).unwrap();
     let server = start_server(&root, &root.parent().unwrap().join("s3s-fs.log"));
-    let mut proxy = Proxy::start(server.port);
+    let proxy = CountingProxy::start(server.port);
     fill(args, bin, pool, &server, &root, n);
     let site = args.dir.join(format!("s3-{n}/site"));
     std::fs::create_dir_all(&site).unwrap();
@@ -595,7 +451,7 @@ pub fn measure(args: &Args, bin: &Bin, pool: &Path, n: usize) -> BucketFigures {
         lists.push(w.listings as f64);
         list_s.push(w.listing_seconds);
         other.push(w.other as f64);
-        wire_bytes.push(seen.iter().map(|s| s.bytes).sum::<u64>() as f64);
+        wire_bytes.push(seen.iter().map(|s| s.answer_bytes).sum::<u64>() as f64);
         let counts: Vec<f64> = w.ipas.values().map(|v| v.0 as f64).collect();
         let bytes: Vec<f64> = w.ipas.values().map(|v| v.1 as f64).collect();
         req_med.push(median(counts));

@@ -28,7 +28,7 @@ pub(crate) struct Mirror {
     pub bucket: Bucket,
     /// The folder that stands for the bucket's prefix: the copied small files, at their keys.
     pub root: PathBuf,
-    /// The IPA objects, by key.
+    /// The IPA objects, sorted by key.
     pub ipas: Vec<Object>,
     /// A digest of the listing (every key, size and ETag): what a rebuild compares.
     pub listing_digest: String,
@@ -105,7 +105,12 @@ impl Mirror {
     pub(crate) fn object(&self, path: &Path) -> Option<&Object> {
         let rel = path.strip_prefix(&self.root).ok()?;
         let rel = rel.to_str()?;
-        self.ipas.iter().find(|o| o.rel == rel)
+        // Sorted by key, as listed.
+        let i = self
+            .ipas
+            .binary_search_by(|o| o.rel.as_str().cmp(rel))
+            .ok()?;
+        self.ipas.get(i)
     }
 
     /// The paths under `root` that stand for the IPAs, and the small files copied.

@@ -9,4 +9,4 @@ pub(crate) mod ranged;
 pub(crate) mod store;
 
 pub(crate) use mirror::Mirror;
-pub(crate) use store::is_bucket_url;
+pub(crate) use store::{is_bucket_url, parse_bucket_url};

@@ -171,8 +171,11 @@ pub(crate) fn read_remote_ipa(bucket: &Bucket, object: &Object, path: &Path) -> 
         pos: 0,
         fetched,
     };
-    let mut ipa = crate::ipa::read_ipa_from(reader, path, ReadOptions { hash: false })
+    // Messages name the object (the path that stands for it exists nowhere).
+    let url = bucket.url_of(rel);
+    let mut ipa = crate::ipa::read_ipa_from(reader, Path::new(&url), ReadOptions { hash: false })
         .map_err(|e| anyhow!("{e}"))?;
+    ipa.path = path.to_path_buf();
     ipa.size = size;
     ipa.sha256 = match sha256_of(&attributes) {
         Some(sha) => sha,

@@ -56,6 +56,27 @@ pub(crate) fn is_bucket_url(text: &str) -> bool {
         .any(|s| text.len() > s.len() && text[..s.len()].eq_ignore_ascii_case(s))
 }
 
+/// `text` as a bucket URL (`s3://`, `gs://` or `az://`, a bucket name, no query or fragment),
+/// with a trailing slash: the one reading of a bucket URL, for site.yaml and the command line.
+pub(crate) fn parse_bucket_url(text: &str) -> Result<Url> {
+    const FORM: &str = "write it as s3://BUCKET/PREFIX/ (or gs://, az://)";
+    let mut url =
+        Url::parse(text.trim()).with_context(|| format!("{text:?}: not a URL; {FORM}"))?;
+    if !matches!(url.scheme(), "s3" | "gs" | "az") {
+        bail!("{text:?}: unknown scheme {}:; {FORM}", url.scheme());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        bail!("{text:?}: no bucket name; {FORM}");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("{text:?}: a bucket URL has no query or fragment; {FORM}");
+    }
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    Ok(url)
+}
+
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -80,47 +101,25 @@ impl Bucket {
     /// `AWS_ENDPOINT_URL` (R2, MinIO, a local server), `AWS_ALLOW_HTTP=true` for a plain-HTTP
     /// endpoint; `GOOGLE_*` for `gs://`, `AZURE_*` for `az://`. No request is made yet.
     pub(crate) fn open(url: &str) -> Result<Bucket> {
-        let mut url = Url::parse(url).with_context(|| format!("{url}: not a bucket URL"))?;
-        if url.host_str().is_none_or(str::is_empty) {
-            bail!("{url}: no bucket name; write it as s3://BUCKET/PREFIX/");
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            bail!("{url}: a bucket URL has no query or fragment; write it as s3://BUCKET/PREFIX/");
-        }
-        if !url.path().ends_with('/') {
-            url.set_path(&format!("{}/", url.path()));
-        }
-        let store: Arc<dyn ObjectStore> = match url.scheme() {
-            "s3" => {
-                // Requests to a plain-HTTP endpoint (a local server) need AWS_ALLOW_HTTP.
-                let _ = runtime();
-                Arc::new(
-                    object_store::aws::AmazonS3Builder::from_env()
-                        .with_url(url.as_str())
-                        .build()
-                        .map_err(|e| anyhow!("{url}: {e}"))?,
-                )
-            }
-            "gs" => {
-                let _ = runtime();
-                Arc::new(
-                    object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                        .with_url(url.as_str())
-                        .build()
-                        .map_err(|e| anyhow!("{url}: {e}"))?,
-                )
-            }
-            "az" => {
-                let _ = runtime();
-                Arc::new(
-                    object_store::azure::MicrosoftAzureBuilder::from_env()
-                        .with_url(url.as_str())
-                        .build()
-                        .map_err(|e| anyhow!("{url}: {e}"))?,
-                )
-            }
-            other => bail!("{url}: unknown scheme {other}:; use s3://, gs:// or az://"),
+        let url = parse_bucket_url(url)?;
+        // The runtime also installs the TLS provider the clients are built with.
+        let _ = runtime();
+        let u = url.as_str();
+        let built: Result<Arc<dyn ObjectStore>, object_store::Error> = match url.scheme() {
+            "s3" => object_store::aws::AmazonS3Builder::from_env()
+                .with_url(u)
+                .build()
+                .map(|s| Arc::new(s) as _),
+            "gs" => object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_url(u)
+                .build()
+                .map(|s| Arc::new(s) as _),
+            _ => object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_url(u)
+                .build()
+                .map(|s| Arc::new(s) as _),
         };
+        let store = built.map_err(|e| anyhow!("{url}: {e}"))?;
         // The key prefix as written: the URL keeps it percent-encoded.
         let raw = percent_encoding::percent_decode_str(url.path())
             .decode_utf8()

@@ -13,6 +13,7 @@ use zip::CompressionMethod;
 use zip::write::{SimpleFileOptions, ZipWriter};
 
 pub mod fuzzing;
+pub mod s3proxy;
 
 /// Icon decoding, encoding and resizing, as the build does it.
 pub mod icon {

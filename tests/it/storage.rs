@@ -11,7 +11,7 @@ use otasite::testkit::IpaSpec;
 use serde_json::Value;
 use sha2::Digest as _;
 
-use crate::common::s3::{S3, Seen};
+use crate::common::s3::{S3, Seen, s3s_fs_sidecar_stem};
 use crate::common::{TestSite, hex, spec, stderr};
 
 const CDN: &str = "https://builds.example.com/ipas/";
@@ -210,6 +210,21 @@ fn a_bucket_without_ipa_base_url_or_credentials_is_a_clear_error() {
         "{err}"
     );
     assert!(!site.public().exists(), "nothing written");
+
+    // A damaged IPA in the bucket: the error names the object, nothing is written.
+    let site = bucket_site(&s3, "s3://rel/builds/");
+    let junk = s3.object_path("rel", "builds/Junk #1.ipa");
+    std::fs::create_dir_all(junk.parent().unwrap()).unwrap();
+    std::fs::write(&junk, b"PK not really a zip").unwrap();
+    let out = s3.otasite(&["build", site.root().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("s3://rel/builds/Junk #1.ipa") && err.contains("not a valid IPA"),
+        "{err}"
+    );
+    assert!(!site.public().exists(), "nothing written");
+    std::fs::remove_file(&junk).unwrap();
 
     // Wrong secret: the server refuses the signature, and the message says where to look.
     let site = bucket_site(&s3, "s3://rel/builds/");
@@ -429,29 +444,8 @@ fn deploy_uploads_what_changed_with_the_policy_headers_deletes_last_and_keeps_th
 
 /// The headers s3s-fs stored for `key` (its own `.bucket-…metadata.json` beside the data).
 fn stored_headers(s3: &S3, bucket: &str, key: &str) -> Value {
-    let name = format!(
-        ".bucket-{}.object-{}.metadata.json",
-        base64_lite(bucket),
-        base64_lite(key)
-    );
+    let name = format!("{}.metadata.json", s3s_fs_sidecar_stem(bucket, key));
     let path = s3.data.path().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
-}
-
-/// Unpadded URL-safe base64, as s3s-fs names its metadata files.
-fn base64_lite(text: &str) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let b = text.as_bytes();
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &c)| n | u32::from(c) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
 }
